@@ -1,0 +1,68 @@
+"""Vectorised PESEL checks for bulk data (imports, audits of whole files).
+
+Bulk inputs come as clean fixed-width strings, so no separators are stripped:
+a value is valid only if it is exactly 11 ASCII digits that ``validate``
+would accept. The per-number verdicts match ``pesel.validate`` exactly; a
+property test holds the two together.
+
+>>> import numpy as np
+>>> check_array(np.array(['44051401359', '44051401358', '4405140135', '44X51401359']))
+array([0, 3, 2, 1], dtype=int8)
+>>> validate_array(np.array(['44051401359', '44133101357'])).tolist()
+[True, False]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from openpesel.number.pesel import WEIGHTS
+
+VALID, BAD_FORMAT, BAD_LENGTH, BAD_CHECKSUM, BAD_DATE = range(5)
+"""Codes in the order ``validate`` checks, so the first failing check wins."""
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
+_CENTURY_BY_MONTH_BLOCK = np.array([1900, 2000, 2100, 2200, 1800], dtype=np.int16)
+
+
+def check_array(numbers: npt.ArrayLike) -> npt.NDArray[np.int8]:
+    """One code per number: VALID, BAD_FORMAT, BAD_LENGTH, BAD_CHECKSUM or BAD_DATE."""
+    raw = np.asarray(numbers).astype("U")
+    width = max(raw.dtype.itemsize // 4, 11)
+    codes = raw.astype(f"U{width}").view(np.uint32).reshape(raw.size, width)
+    present = codes != 0
+    lengths = present.sum(axis=1)
+    # NumPy strips trailing NULs, so any NUL inside a present span is content.
+    contiguous = present[np.arange(raw.size), np.maximum(lengths - 1, 0)] | (lengths == 0)
+    is_digit = (codes >= ord("0")) & (codes <= ord("9"))
+    all_digits = (is_digit | ~present).all(axis=1) & (lengths > 0) & contiguous
+
+    out = np.full(raw.size, VALID, dtype=np.int8)
+    out[~all_digits] = BAD_FORMAT
+    right_length = lengths == 11
+    out[all_digits & ~right_length] = BAD_LENGTH
+
+    digits = np.where(is_digit[:, :11], codes[:, :11] - ord("0"), 0).astype(np.int16)
+    total = digits[:, :10] @ np.array(WEIGHTS, dtype=np.int16)
+    bad_sum = (-total % 10) != digits[:, 10]
+    candidates = out == VALID
+    out[candidates & bad_sum] = BAD_CHECKSUM
+
+    year = digits[:, 0] * 10 + digits[:, 1]
+    coded_month = digits[:, 2] * 10 + digits[:, 3]
+    day = digits[:, 4] * 10 + digits[:, 5]
+    block = coded_month // 20
+    month = coded_month % 20
+    full_year = _CENTURY_BY_MONTH_BLOCK[np.minimum(block, 4)] + year
+    leap = (full_year % 4 == 0) & ((full_year % 100 != 0) | (full_year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12) & (block <= 4)
+    days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
+    date_ok = month_ok & (day >= 1) & (day <= days)
+    out[(out == VALID) & ~date_ok] = BAD_DATE
+    return out.reshape(np.shape(numbers)) if np.ndim(numbers) else out
+
+
+def validate_array(numbers: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """True where the number is a valid PESEL."""
+    return check_array(numbers) == VALID
