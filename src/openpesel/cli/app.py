@@ -1,0 +1,293 @@
+"""Commands of ``openpesel``. Each parses, calls one service method, and presents.
+
+Errors the register raises on purpose become one line on stderr and an exit
+code per family, and since every service method runs in one transaction,
+nothing of a refused command is left behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from openpesel.cli import render
+from openpesel.config import Settings
+from openpesel.errors import (
+    InvalidEvent,
+    InvalidNumber,
+    NotInitialised,
+    OpenPeselError,
+    PersonNotFound,
+    RegisterError,
+    StorageError,
+)
+from openpesel.number import get_birth_date, get_sex, validate
+from openpesel.registry import events as ev
+from openpesel.registry.commands import Command
+from openpesel.registry.search import Query
+from openpesel.registry.service import Register
+from openpesel.registry.transfer import event_to_json
+from openpesel.storage.store import Store
+
+app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+
+EXIT_CODES: list[tuple[type[OpenPeselError], int]] = [
+    (InvalidNumber, 3), (PersonNotFound, 4), (InvalidEvent, 5), (RegisterError, 6),
+    (NotInitialised, 7), (StorageError, 8), (OpenPeselError, 1),
+]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+AuthorityOpt = Annotated[ev.Authority, typer.Option("--authority", "-a",
+                                                    help="The office recording it (Art. 10).")]
+DocumentOpt = Annotated[str, typer.Option("--document", "-d",
+                                          help="Reference of the certificate or decision.")]
+
+
+def register(*, must_exist: bool = True) -> Register:
+    store = Store(Settings().url())
+    if must_exist and not store.initialised():
+        raise NotInitialised()
+    return Register(store)
+
+
+def fail(exc: OpenPeselError) -> None:
+    code = next(c for cls, c in EXIT_CODES if isinstance(exc, cls))
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clear_errors() -> Iterator[None]:
+    try:
+        yield
+    except OpenPeselError as exc:
+        fail(exc)
+
+
+@app.command()
+def init() -> None:
+    """Create the register (or bring its schema up to date)."""
+    with clear_errors():
+        store = Store(Settings().url())
+        store.initialise()
+    render.console.print(f"Register ready at {store.engine.url.render_as_string()}")
+
+
+@app.command("validate")
+def validate_cmd(numbers: list[str], as_json: JsonFlag = False) -> None:
+    """Check PESEL numbers and decode birth date and sex; exit 3 if any is invalid."""
+    results: list[dict[str, Any]] = []
+    for raw in numbers:
+        try:
+            number = validate(raw)
+            results.append({"input": raw, "valid": True, "pesel": number,
+                            "birth_date": str(get_birth_date(number)),
+                            "sex": get_sex(number).value})
+        except InvalidNumber as exc:
+            results.append({"input": raw, "valid": False, "error": str(exc)})
+    if as_json:
+        render.emit_json(results)
+    else:
+        for r in results:
+            if r["valid"]:
+                render.console.print(f"{r['pesel']}  valid: born {r['birth_date']}, sex {r['sex']}")
+            else:
+                typer.echo(f"error: {r['input']}: {r['error']}", err=True)
+    if not all(r["valid"] for r in results):
+        raise typer.Exit(3)
+
+
+def _parse_fields(kind: ev.Kind, fields: list[str], data: str | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if data:
+        try:
+            payload = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InvalidEvent(f"--data is not valid JSON ({exc.msg}).") from None
+    model = ev.PAYLOADS[kind].model_fields
+    for item in fields:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidEvent(f"A field is given as name=value, not {item!r}.")
+        if key not in model:
+            raise InvalidEvent(f"{kind.value} has no field {key!r}; fields: {', '.join(model)}.")
+        is_list = "list" in str(model[key].annotation)
+        payload[key] = [v.strip() for v in value.split(",")] if is_list else value
+    return payload
+
+
+@app.command()
+def record(
+    kind: Annotated[str | None, typer.Argument(help="Event kind; see `openpesel kinds`.")] = None,
+    pesel: Annotated[str | None, typer.Option("--pesel", "-p", help="The person's PESEL.")] = None,
+    field: Annotated[list[str] | None, typer.Option("--field", "-f", help="name=value")] = None,
+    data: Annotated[str | None, typer.Option("--data", help="The payload as JSON.")] = None,
+    authority: AuthorityOpt = ev.Authority.USC,
+    document: DocumentOpt = "",
+    effective: Annotated[datetime.datetime | None, typer.Option(
+        "--effective", formats=["%Y-%m-%d"], help="When it takes effect.")] = None,
+    supersedes: Annotated[int | None, typer.Option(help="For a correction: the event's seq.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A JSONL file of commands.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record one event, or every event of a JSONL file (all or nothing)."""
+    with clear_errors():
+        reg = register()
+        if file is not None:
+            with file.open(encoding="utf-8") as fh:
+                done = reg.record_file(fh)
+        else:
+            if kind is None:
+                raise InvalidEvent("Give an event kind, or --file with a JSONL file of events.")
+            k = ev.parse_kind(kind)
+            done = [reg.record(Command(
+                k, _parse_fields(k, field or [], data), authority, document, pesel,
+                effective.date() if effective else None, supersedes))]
+    if as_json:
+        render.emit_json([dataclasses.asdict(d) for d in done])
+    else:
+        for d in done:
+            render.console.print(f"recorded #{','.join(map(str, d.seqs))} for PESEL {d.pesel}")
+
+
+@app.command()
+def kinds(as_json: JsonFlag = False) -> None:
+    """List event kinds, their fields and the offices that may record them."""
+    out = [{"kind": k.value, "authorities": sorted(a.value for a in ev.AUTHORS[k]),
+            "fields": {n: ("required" if f.is_required() else "optional")
+                       for n, f in ev.PAYLOADS[k].model_fields.items()}} for k in ev.Kind]
+    if as_json:
+        render.emit_json(out)
+        return
+    for item in out:
+        fields = ", ".join(f"{n}{'' if r == 'required' else '?'}" for n, r in item["fields"].items())
+        render.console.print(f"[bold]{item['kind']}[/bold] ({'/'.join(item['authorities'])}): "
+                             f"{fields}")
+
+
+def _moment(text: str | None) -> datetime.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidEvent(f"--known-at takes an ISO date and time, not {text!r}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+@app.command()
+def show(
+    pesel: str,
+    as_of: Annotated[datetime.datetime | None, typer.Option(
+        "--as-of", formats=["%Y-%m-%d"], help="The record as it was on this date.")] = None,
+    known_at: Annotated[str | None, typer.Option(
+        "--known-at", help="As the register knew it at this moment (ISO, UTC default).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show a person's record, now or as of a date and as known at a moment."""
+    with clear_errors():
+        record_ = register().show(pesel, as_of.date() if as_of else None, _moment(known_at))
+    if as_json:
+        render.emit_json(record_)
+    else:
+        render.person(record_)
+
+
+@app.command()
+def history(pesel: str, as_json: JsonFlag = False) -> None:
+    """A person's timeline: every event, corrections and corrected entries included."""
+    with clear_errors():
+        events = register().history(pesel)
+    if as_json:
+        render.emit_json([json.loads(event_to_json(e)) for e in events])
+    else:
+        render.timeline(events)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Names (any order, diacritics optional) or a PESEL.")],
+    born: Annotated[datetime.datetime | None, typer.Option(formats=["%Y-%m-%d"])] = None,
+    year: Annotated[int | None, typer.Option(help="Birth year.")] = None,
+    sex: Annotated[str | None, typer.Option(help="F or M.")] = None,
+    teryt: Annotated[str | None, typer.Option(help="TERYT code prefix of the residence.")] = None,
+    limit: int = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find people by name, tolerating typos and missing Polish letters."""
+    with clear_errors():
+        found = register().search(Query(text, born.date() if born else None, year,
+                                        sex.upper() if sex else None, teryt, limit))
+    if as_json:
+        render.emit_json([dataclasses.asdict(h) for h in found])
+    else:
+        render.hits(found)
+
+
+@app.command()
+def export(output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
+    """Write the whole event log as JSON Lines (to stdout by default)."""
+    with clear_errors():
+        reg = register()
+        with (output.open("w", encoding="utf-8") if output else _stdout()) as fh:
+            for e in reg.export():
+                fh.write(event_to_json(e) + "\n")
+
+
+@contextmanager
+def _stdout() -> Iterator[Any]:
+    yield sys.stdout
+
+
+@app.command("import")
+def import_cmd(file: Path) -> None:
+    """Replay an exported event log into this register (all or nothing)."""
+    with clear_errors():
+        reg = register()
+        try:
+            with file.open(encoding="utf-8") as fh:
+                count = reg.import_events(fh)
+        except OSError as exc:
+            raise InvalidEvent(f"Cannot read {file}: {exc.strerror}.") from None
+    render.console.print(f"imported {count} events")
+
+
+@app.command("rebuild-projections")
+def rebuild_projections() -> None:
+    """Throw the current-state tables away and replay them from the event log."""
+    with clear_errors():
+        people = register().rebuild_projections()
+    render.console.print(f"rebuilt the projections of {people} people from the log")
+
+
+@app.command()
+def populate(size: int = 1000, seed: int = 1) -> None:
+    """Add a synthetic population, generated through the real event path."""
+    from openpesel.population.build import build
+
+    with clear_errors():
+        store = Store(Settings().url())
+        store.initialise()
+        build(Register(store), size, seed, progress=True)
+
+
+@app.command()
+def demo(size: int = 10_000, seed: int = 2026) -> None:
+    """Build a synthetic register and take a short tour of it."""
+    from openpesel.population.tour import run_demo
+
+    with clear_errors():
+        run_demo(Settings(), size, seed)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,65 @@
+"""``make demo``: build a synthetic register through the event path and show it off."""
+
+from __future__ import annotations
+
+import time
+
+from rich.rule import Rule
+
+from openpesel.cli import render
+from openpesel.config import Settings
+from openpesel.number import get_birth_date, get_sex, validate
+from openpesel.population.build import build
+from openpesel.registry.search import Query
+from openpesel.registry.service import Register
+from openpesel.storage.store import Store
+
+
+def run_demo(settings: Settings, size: int, seed: int) -> None:
+    console = render.console
+    store = Store(settings.url())
+    store.initialise()
+    register = Register(store)
+    with store.read() as s:
+        existing = s.count("persons")
+    if existing >= size:
+        console.print(f"The register already holds {existing} people; reusing it.")
+        with store.read() as s:
+            pesels = [str(p) for p in s.conn.exec_driver_sql(
+                "SELECT pesel FROM persons ORDER BY pesel").scalars()]
+    else:
+        started = time.perf_counter()
+        built = build(register, size, seed, progress=True)
+        elapsed = time.perf_counter() - started
+        console.print(f"Built a register of {built.people} synthetic residents "
+                      f"({built.events} events) in {elapsed:.1f} s.")
+        if built.refused:
+            console.print(f"The register refused {sum(built.refused.values())} planned events "
+                          "as impossible histories.")
+        pesels = built.pesels
+
+    console.print(Rule("1. Validate a number"))
+    number = validate(pesels[len(pesels) // 2])
+    console.print(f"$ openpesel validate {number}")
+    console.print(f"{number}  valid: born {get_birth_date(number)}, sex {get_sex(number).value}")
+    broken = number[:10] + str((int(number[10]) + 1) % 10)
+    console.print(f"$ openpesel validate {broken}")
+    console.print(f"error: {broken}: the check digit (the 11th digit) does not match.")
+
+    console.print(Rule("2. A person and their history"))
+    richest = max(pesels, key=lambda p: len(register.history(p)))
+    console.print(f"$ openpesel show {richest}")
+    render.person(register.show(richest))
+    console.print(f"$ openpesel history {richest}")
+    render.timeline(register.history(richest))
+
+    console.print(Rule("3. Search, without Polish letters and with a typo"))
+    record = register.show(richest)
+    query = f"{record['first_names'][0]} {record['family_name']}"
+    sloppy = query.translate(str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ"))
+    sloppy = sloppy[:-1] + ("y" if sloppy[-1] != "y" else "i")
+    console.print(f'$ openpesel search "{sloppy}"')
+    render.hits(register.search(Query(sloppy, limit=5)))
+    console.print(Rule())
+    console.print(f"The register is in {store.engine.url.render_as_string()}. Try "
+                  "`.venv/bin/openpesel --help`.")

@@ -1,0 +1,331 @@
+"""The events the register knows, one per change the law knows.
+
+An event is a fact: who (which office, Art. 10) recorded what about whom,
+with which document, effective on which date. The payload of each kind is a
+Pydantic model so that a malformed event is refused at the edge with a
+message naming the field, before any rule or database sees it.
+
+Fields a clerk gives by PESEL (``mother_pesel``, ``spouse_pesel``) are
+resolved by the service into the stable ``*_id`` of the person, and the
+names are copied in, so the log stays meaningful even after numbers change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from openpesel.errors import InvalidEvent
+from openpesel.number import Sex
+
+
+class Authority(enum.StrEnum):
+    """Who may write to the register (Art. 10 of the act on population records)."""
+
+    USC = "USC"  # civil-status office: birth, marriage, death, name change
+    GMINA = "GMINA"  # municipality: residence, ID cards, foreigners' PESELs
+    VOIVODE = "VOIVODE"  # citizenship
+    PASSPORT = "PASSPORT"  # passport authorities
+    MINISTER = "MINISTER"  # digitisation minister: new numbers, corrections of errors
+
+
+class Kind(enum.StrEnum):
+    BIRTH = "birth"
+    FOREIGNER_REGISTERED = "foreigner_registered"
+    NAME_CHANGED = "name_changed"
+    SEX_CHANGED = "sex_changed"
+    BIRTH_DATE_CORRECTED = "birth_date_corrected"
+    ADOPTED = "adopted"
+    MARRIED = "married"
+    DIVORCED = "divorced"
+    MARRIAGE_ANNULLED = "marriage_annulled"
+    SPOUSE_DIED = "spouse_died"
+    DIED = "died"
+    RESIDENCE_REGISTERED = "residence_registered"
+    RESIDENCE_DEREGISTERED = "residence_deregistered"
+    STAY_ABROAD_BEGAN = "stay_abroad_began"
+    STAY_ABROAD_ENDED = "stay_abroad_ended"
+    ID_CARD_ISSUED = "id_card_issued"
+    ID_CARD_INVALIDATED = "id_card_invalidated"
+    PASSPORT_ISSUED = "passport_issued"
+    PASSPORT_INVALIDATED = "passport_invalidated"
+    CITIZENSHIP_ACQUIRED = "citizenship_acquired"
+    CITIZENSHIP_LOST = "citizenship_lost"
+    CORRECTED = "corrected"
+
+
+class ForeignerStatus(enum.StrEnum):
+    """Grounds on which a foreigner is in the register (Art. 8 pkt 24a)."""
+
+    UKR = "UKR"  # temporary protection under the act of 12 March 2022
+    PERMANENT_RESIDENCE = "permanent_residence"
+    EU_LONG_TERM = "eu_long_term_resident"
+    REFUGEE = "refugee"
+    SUBSIDIARY_PROTECTION = "subsidiary_protection"
+    ASYLUM = "asylum"
+    TOLERATED_STAY = "tolerated_stay"
+    TEMPORARY_PROTECTION = "temporary_protection"
+    HUMANITARIAN_STAY = "humanitarian_stay"
+    EU_CITIZEN = "eu_citizen"
+
+
+class ResidenceKind(enum.StrEnum):
+    PERMANENT = "permanent"
+    TEMPORARY = "temporary"
+
+
+class DatePrecision(enum.StrEnum):
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+def _match(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{what}, not {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=80), _match(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", "a name is letters, with single spaces, hyphens or apostrophes between parts")]
+Country = Annotated[str, _match(r"[A-Z]{3}", "a country is an ISO 3166 alpha-3 code such as POL or UKR")]
+Teryt = Annotated[str, _match(r"(0[2-9]|[12][0-9]|3[0-2])\d{4}[1-9]", "a TERYT TERC code is 7 digits: voivodeship (02-32, even), county, municipality, type")]
+IdCardNumber = Annotated[str, _match(r"[A-Z]{3}\d{6}", "an ID card number is three letters and six digits")]
+PassportNumber = Annotated[str, _match(r"[A-Z]{2}\d{7}", "a passport number is two letters and seven digits")]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class ParentFields(BaseModel):
+    """A parent is given by PESEL when they are in the register, by name otherwise."""
+
+    mother_pesel: str | None = None
+    mother_id: uuid.UUID | None = None
+    mother_first_name: Name | None = None
+    mother_family_name: Name | None = None
+    father_pesel: str | None = None
+    father_id: uuid.UUID | None = None
+    father_first_name: Name | None = None
+    father_family_name: Name | None = None
+
+
+class Birth(Payload, ParentFields):
+    first_names: list[Name] = Field(min_length=1, max_length=3)
+    family_name: Name
+    sex: Sex
+    birth_date: datetime.date
+    birth_date_precision: DatePrecision = DatePrecision.DAY
+    birth_place: Name
+    birth_country: Country = "POL"
+    citizenship: Country = "POL"
+    pesel: str | None = None
+
+
+class ForeignerRegistered(Birth):
+    citizenship: Country
+    status: ForeignerStatus
+    foreign_document: str | None = Field(default=None, max_length=40)
+
+
+class NameChanged(Payload):
+    first_names: list[Name] | None = Field(default=None, min_length=1, max_length=3)
+    family_name: Name | None = None
+
+
+class SexChanged(Payload):
+    sex: Sex
+    new_pesel: str | None = None
+    old_pesel: str | None = None
+
+
+class BirthDateCorrected(Payload):
+    birth_date: datetime.date
+    new_pesel: str | None = None
+    old_pesel: str | None = None
+
+
+class Adopted(Payload, ParentFields):
+    family_name: Name | None = None
+    first_names: list[Name] | None = Field(default=None, min_length=1, max_length=3)
+    new_pesel: str | None = None
+    old_pesel: str | None = None
+
+
+class SpouseFields(Payload):
+    spouse_pesel: str | None = None
+    spouse_id: uuid.UUID | None = None
+
+
+class Married(SpouseFields):
+    spouse_first_name: Name | None = None
+    spouse_family_name: Name | None = None
+    family_name: Name | None = None  # the name taken at marriage, if it changes
+
+
+class Divorced(SpouseFields):
+    family_name: Name | None = None  # a return to the earlier name
+
+
+class MarriageAnnulled(SpouseFields):
+    pass
+
+
+class SpouseDied(SpouseFields):
+    pass
+
+
+class Died(Payload):
+    death_place: Name | None = None
+
+
+class ResidenceRegistered(Payload):
+    residence: ResidenceKind
+    teryt: Teryt
+    address: str = Field(min_length=3, max_length=200)
+    until: datetime.date | None = None
+
+
+class ResidenceDeregistered(Payload):
+    residence: ResidenceKind
+
+
+class StayAbroadBegan(Payload):
+    country: Country
+
+
+class StayAbroadEnded(Payload):
+    pass
+
+
+class IdCardIssued(Payload):
+    number: IdCardNumber
+    valid_until: datetime.date
+
+
+class PassportIssued(Payload):
+    number: PassportNumber
+    valid_until: datetime.date
+
+
+class DocumentInvalidated(Payload):
+    number: str = Field(min_length=5, max_length=12)
+    reason: Literal["lost", "stolen", "damaged", "replaced", "expired", "death", "other"] = "other"
+
+
+class Citizenship(Payload):
+    country: Country
+
+
+class Corrected(Payload):
+    """Replaces the superseded event from this event's ``recorded_at`` on.
+
+    ``replacement`` is the corrected payload of the same kind; ``None`` means
+    the superseded entry was made in error and is withdrawn.
+    """
+
+    replacement: dict[str, Any] | None
+    reason: str = Field(min_length=3, max_length=500)
+
+
+PAYLOADS: dict[Kind, type[Payload]] = {
+    Kind.BIRTH: Birth,
+    Kind.FOREIGNER_REGISTERED: ForeignerRegistered,
+    Kind.NAME_CHANGED: NameChanged,
+    Kind.SEX_CHANGED: SexChanged,
+    Kind.BIRTH_DATE_CORRECTED: BirthDateCorrected,
+    Kind.ADOPTED: Adopted,
+    Kind.MARRIED: Married,
+    Kind.DIVORCED: Divorced,
+    Kind.MARRIAGE_ANNULLED: MarriageAnnulled,
+    Kind.SPOUSE_DIED: SpouseDied,
+    Kind.DIED: Died,
+    Kind.RESIDENCE_REGISTERED: ResidenceRegistered,
+    Kind.RESIDENCE_DEREGISTERED: ResidenceDeregistered,
+    Kind.STAY_ABROAD_BEGAN: StayAbroadBegan,
+    Kind.STAY_ABROAD_ENDED: StayAbroadEnded,
+    Kind.ID_CARD_ISSUED: IdCardIssued,
+    Kind.ID_CARD_INVALIDATED: DocumentInvalidated,
+    Kind.PASSPORT_ISSUED: PassportIssued,
+    Kind.PASSPORT_INVALIDATED: DocumentInvalidated,
+    Kind.CITIZENSHIP_ACQUIRED: Citizenship,
+    Kind.CITIZENSHIP_LOST: Citizenship,
+    Kind.CORRECTED: Corrected,
+}
+
+_U, _G, _V, _P, _M = (Authority.USC, Authority.GMINA, Authority.VOIVODE,
+                      Authority.PASSPORT, Authority.MINISTER)
+AUTHORS: dict[Kind, frozenset[Authority]] = {
+    Kind.BIRTH: frozenset({_U}),
+    Kind.FOREIGNER_REGISTERED: frozenset({_G}),
+    Kind.NAME_CHANGED: frozenset({_U}),
+    Kind.SEX_CHANGED: frozenset({_U, _M}),
+    Kind.BIRTH_DATE_CORRECTED: frozenset({_U, _M}),
+    Kind.ADOPTED: frozenset({_U}),
+    Kind.MARRIED: frozenset({_U}),
+    Kind.DIVORCED: frozenset({_U}),
+    Kind.MARRIAGE_ANNULLED: frozenset({_U}),
+    Kind.SPOUSE_DIED: frozenset({_U}),
+    Kind.DIED: frozenset({_U}),
+    Kind.RESIDENCE_REGISTERED: frozenset({_G}),
+    Kind.RESIDENCE_DEREGISTERED: frozenset({_G}),
+    Kind.STAY_ABROAD_BEGAN: frozenset({_G}),
+    Kind.STAY_ABROAD_ENDED: frozenset({_G}),
+    Kind.ID_CARD_ISSUED: frozenset({_G}),
+    Kind.ID_CARD_INVALIDATED: frozenset({_G}),
+    Kind.PASSPORT_ISSUED: frozenset({_P}),
+    Kind.PASSPORT_INVALIDATED: frozenset({_P}),
+    Kind.CITIZENSHIP_ACQUIRED: frozenset({_V, _M}),
+    Kind.CITIZENSHIP_LOST: frozenset({_V, _M}),
+    Kind.CORRECTED: frozenset(Authority),
+}
+"""Art. 10: which office may record which kind of event."""
+
+CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
+
+
+def parse_payload(kind: Kind, data: dict[str, Any]) -> Payload:
+    """Validate raw data as the payload of ``kind``; the error names the field."""
+    try:
+        return PAYLOADS[kind].model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or kind.value
+        raise InvalidEvent(f"{kind.value}: {where}: {first['msg']}") from None
+
+
+def parse_kind(name: str) -> Kind:
+    try:
+        return Kind(name.replace("-", "_"))
+    except ValueError:
+        known = ", ".join(k.value for k in Kind)
+        raise InvalidEvent(f"Unknown event kind {name!r}; known kinds: {known}.") from None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the log. ``seq`` and ``recorded_at`` exist once it is stored."""
+
+    person_id: uuid.UUID
+    kind: Kind
+    payload: Payload
+    effective_date: datetime.date
+    authority: Authority
+    document_ref: str
+    recorded_at: datetime.datetime
+    seq: int = 0
+    supersedes: int | None = None
+
+    def payload_json(self) -> dict[str, Any]:
+        return self.payload.model_dump(mode="json", exclude_none=True)

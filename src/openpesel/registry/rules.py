@@ -1,0 +1,316 @@
+"""What the register accepts: one pure function from (state, event) to state.
+
+Every rule that concerns one person's own history lives here, so validating a
+new event, rebuilding projections and answering an as-of question all apply
+exactly the same law. Rules that need a second person (a parent's birth date,
+a spouse's status) are checked by the service, which sees both records, and
+mirrored here through the spouse's own event (a marriage is two events).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import cast
+
+from openpesel.errors import RegisterError
+from openpesel.number import get_birth_date, get_sex
+from openpesel.registry import events as ev
+from openpesel.registry.state import (
+    CivilStatus,
+    Document,
+    FormerName,
+    Parent,
+    PersonState,
+    Residence,
+    Stay,
+)
+
+Handler = Callable[[PersonState, ev.Event], PersonState]
+
+
+def date_range(birth_date: datetime.date, precision: str) -> tuple[datetime.date, datetime.date]:
+    """The interval a partly known birth date stands for.
+
+    >>> date_range(datetime.date(1950, 1, 1), 'year')
+    (datetime.date(1950, 1, 1), datetime.date(1950, 12, 31))
+    >>> date_range(datetime.date(1950, 2, 1), 'month')
+    (datetime.date(1950, 2, 1), datetime.date(1950, 2, 28))
+    """
+    if precision == ev.DatePrecision.YEAR:
+        return birth_date.replace(month=1, day=1), birth_date.replace(month=12, day=31)
+    if precision == ev.DatePrecision.MONTH:
+        last = calendar.monthrange(birth_date.year, birth_date.month)[1]
+        return birth_date.replace(day=1), birth_date.replace(day=last)
+    return birth_date, birth_date
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    """Completed years of age on ``day``.
+
+    >>> age_on(datetime.date(2000, 2, 29), datetime.date(2018, 2, 28))
+    17
+    """
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def check_number_matches(pesel: str, birth_date: datetime.date, precision: str, sex: str) -> None:
+    """A number must encode the person's sex and a date inside their known birth period."""
+    first, last = date_range(birth_date, precision)
+    if not first <= get_birth_date(pesel) <= last:
+        raise RegisterError(f"PESEL {pesel} does not encode the birth date {birth_date}.")
+    if get_sex(pesel) != sex:
+        raise RegisterError(f"PESEL {pesel} does not encode sex {sex}.")
+
+
+def _parent(pid: uuid.UUID | None, first: str | None, family: str | None) -> Parent | None:
+    if pid is None and first is None and family is None:
+        return None
+    return Parent(person_id=pid, first_name=first, family_name=family)
+
+
+def _created(event: ev.Event) -> PersonState:
+    p = cast("ev.Birth", event.payload)
+    if p.pesel is None:
+        raise RegisterError("A new person needs a PESEL before the event can be applied.")
+    check_number_matches(p.pesel, p.birth_date, p.birth_date_precision, p.sex)
+    if event.kind is ev.Kind.BIRTH and event.effective_date != p.birth_date:
+        raise RegisterError("A birth takes effect on the birth date.")
+    if event.effective_date < p.birth_date:
+        raise RegisterError("A person cannot be registered before they were born.")
+    foreign = cast("ev.ForeignerRegistered", p) if event.kind is ev.Kind.FOREIGNER_REGISTERED else None
+    return PersonState(
+        person_id=event.person_id,
+        pesel=p.pesel,
+        first_names=tuple(p.first_names),
+        family_name=p.family_name,
+        family_name_at_birth=p.family_name,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        birth_date_precision=p.birth_date_precision,
+        birth_place=p.birth_place,
+        birth_country=p.birth_country,
+        registered_on=event.effective_date,
+        mother=_parent(p.mother_id, p.mother_first_name, p.mother_family_name),
+        father=_parent(p.father_id, p.father_first_name, p.father_family_name),
+        citizenships=(p.citizenship,),
+        foreigner_status=foreign.status if foreign else None,
+    )
+
+
+def _renamed(s: PersonState, on: datetime.date, first: list[str] | None,
+             family: str | None) -> PersonState:
+    new_first = tuple(first) if first else s.first_names
+    new_family = family or s.family_name
+    if (new_first, new_family) == (s.first_names, s.family_name):
+        return s
+    former = (*s.former_names, FormerName(s.first_names, s.family_name, on))
+    return replace(s, first_names=new_first, family_name=new_family, former_names=former)
+
+
+def _name_changed(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.NameChanged", e.payload)
+    if p.first_names is None and p.family_name is None:
+        raise RegisterError("A name change must give a new first name or family name.")
+    return _renamed(s, e.effective_date, p.first_names, p.family_name)
+
+
+def _new_number(s: PersonState, new: str | None, old: str | None) -> tuple[str, tuple[str, ...]]:
+    if new is None:
+        raise RegisterError("This change gives a new PESEL, and none was assigned.")
+    if old is not None and old != s.pesel:
+        raise RegisterError(f"The person's PESEL is {s.pesel}, not {old}.")
+    return new, (*s.former_pesels, s.pesel)
+
+
+def _sex_changed(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.SexChanged", e.payload)
+    if p.sex == s.sex:
+        raise RegisterError(f"The person's sex is already {s.sex}.")
+    pesel, former = _new_number(s, p.new_pesel, p.old_pesel)
+    check_number_matches(pesel, s.birth_date, s.birth_date_precision, p.sex)
+    return replace(s, sex=p.sex, pesel=pesel, former_pesels=former)
+
+
+def _birth_date_corrected(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.BirthDateCorrected", e.payload)
+    if p.birth_date == s.birth_date:
+        raise RegisterError(f"The birth date is already {s.birth_date}.")
+    pesel, former = _new_number(s, p.new_pesel, p.old_pesel)
+    check_number_matches(pesel, p.birth_date, ev.DatePrecision.DAY, s.sex)
+    return replace(s, birth_date=p.birth_date, birth_date_precision=ev.DatePrecision.DAY,
+                   pesel=pesel, former_pesels=former)
+
+
+def _adopted(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.Adopted", e.payload)
+    mother = _parent(p.mother_id, p.mother_first_name, p.mother_family_name)
+    father = _parent(p.father_id, p.father_first_name, p.father_family_name)
+    if mother is None and father is None:
+        raise RegisterError("An adoption names at least one adoptive parent.")
+    pesel, former = _new_number(s, p.new_pesel, p.old_pesel)
+    check_number_matches(pesel, s.birth_date, s.birth_date_precision, s.sex)
+    s = _renamed(s, e.effective_date, p.first_names, p.family_name)
+    return replace(s, mother=mother or s.mother, father=father or s.father, pesel=pesel,
+                   former_pesels=former)
+
+
+def _married(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.Married", e.payload)
+    if s.civil_status is CivilStatus.MARRIED:
+        raise RegisterError(f"{s.pesel} is already married; a marriage needs both spouses free.")
+    if p.spouse_id == s.person_id:
+        raise RegisterError("A person cannot marry themselves.")
+    if age_on(s.birth_date, e.effective_date) < 18:
+        raise RegisterError(f"{s.pesel} is under 18 on the date of the marriage.")
+    s = _renamed(s, e.effective_date, None, p.family_name)
+    return replace(s, civil_status=CivilStatus.MARRIED, spouse_id=p.spouse_id)
+
+
+def _marriage_ended(status: CivilStatus) -> Handler:
+    def end(s: PersonState, e: ev.Event) -> PersonState:
+        p = cast("ev.SpouseFields", e.payload)
+        if s.civil_status is not CivilStatus.MARRIED or s.spouse_id != p.spouse_id:
+            raise RegisterError(f"{s.pesel} is not married to that person.")
+        family = getattr(p, "family_name", None)
+        s = _renamed(s, e.effective_date, None, family)
+        # An annulled marriage is void from the start: the person is single again.
+        final = CivilStatus.SINGLE if e.kind is ev.Kind.MARRIAGE_ANNULLED else status
+        return replace(s, civil_status=final, spouse_id=None)
+
+    return end
+
+
+def _died(s: PersonState, e: ev.Event) -> PersonState:
+    return replace(s, death_date=e.effective_date)
+
+
+def _residence_registered(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.ResidenceRegistered", e.payload)
+    here = Residence(p.teryt, p.address, e.effective_date, p.until)
+    if p.residence is ev.ResidenceKind.PERMANENT:
+        if s.permanent_residence is not None:
+            raise RegisterError(
+                f"{s.pesel} already has a permanent residence; deregister it first.")
+        return replace(s, permanent_residence=here)
+    if s.temporary_residence is not None:
+        raise RegisterError(f"{s.pesel} already has a temporary residence; deregister it first.")
+    if p.until is not None and p.until <= e.effective_date:
+        raise RegisterError("A temporary residence must end after it begins.")
+    return replace(s, temporary_residence=here)
+
+
+def _residence_deregistered(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.ResidenceDeregistered", e.payload)
+    if p.residence is ev.ResidenceKind.PERMANENT:
+        if s.permanent_residence is None:
+            raise RegisterError(f"{s.pesel} has no permanent residence to deregister.")
+        return replace(s, permanent_residence=None)
+    if s.temporary_residence is None:
+        raise RegisterError(f"{s.pesel} has no temporary residence to deregister.")
+    return replace(s, temporary_residence=None)
+
+
+def _abroad_began(s: PersonState, e: ev.Event) -> PersonState:
+    if s.abroad is not None:
+        raise RegisterError(f"{s.pesel} is already recorded as staying abroad.")
+    p = cast("ev.StayAbroadBegan", e.payload)
+    return replace(s, abroad=Stay(p.country, e.effective_date))
+
+
+def _abroad_ended(s: PersonState, e: ev.Event) -> PersonState:
+    if s.abroad is None:
+        raise RegisterError(f"{s.pesel} is not recorded as staying abroad.")
+    return replace(s, abroad=None)
+
+
+def _issued(field: str) -> Handler:
+    def issue(s: PersonState, e: ev.Event) -> PersonState:
+        p = cast("ev.IdCardIssued", e.payload)
+        held: tuple[Document, ...] = getattr(s, field)
+        if any(d.number == p.number for d in held):
+            raise RegisterError(f"Document {p.number} is already recorded for {s.pesel}.")
+        if p.valid_until <= e.effective_date:
+            raise RegisterError("A document must be valid after the day it is issued.")
+        return replace(s, **{field: (*held, Document(p.number, e.effective_date, p.valid_until))})
+
+    return issue
+
+
+def _invalidated(field: str) -> Handler:
+    def invalidate(s: PersonState, e: ev.Event) -> PersonState:
+        p = cast("ev.DocumentInvalidated", e.payload)
+        held: tuple[Document, ...] = getattr(s, field)
+        match = [d for d in held if d.number == p.number and d.invalidated is None]
+        if not match:
+            raise RegisterError(f"{s.pesel} holds no valid document {p.number}.")
+        done = replace(match[0], invalidated=e.effective_date, reason=p.reason)
+        return replace(s, **{field: tuple(done if d is match[0] else d for d in held)})
+
+    return invalidate
+
+
+def _citizenship_acquired(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.Citizenship", e.payload)
+    if p.country in s.citizenships:
+        raise RegisterError(f"{s.pesel} already holds {p.country} citizenship.")
+    status = None if p.country == "POL" else s.foreigner_status
+    return replace(s, citizenships=(*s.citizenships, p.country), foreigner_status=status)
+
+
+def _citizenship_lost(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.Citizenship", e.payload)
+    if p.country not in s.citizenships:
+        raise RegisterError(f"{s.pesel} does not hold {p.country} citizenship.")
+    return replace(s, citizenships=tuple(c for c in s.citizenships if c != p.country))
+
+
+HANDLERS: dict[ev.Kind, Handler] = {
+    ev.Kind.NAME_CHANGED: _name_changed,
+    ev.Kind.SEX_CHANGED: _sex_changed,
+    ev.Kind.BIRTH_DATE_CORRECTED: _birth_date_corrected,
+    ev.Kind.ADOPTED: _adopted,
+    ev.Kind.MARRIED: _married,
+    ev.Kind.DIVORCED: _marriage_ended(CivilStatus.DIVORCED),
+    ev.Kind.MARRIAGE_ANNULLED: _marriage_ended(CivilStatus.SINGLE),
+    ev.Kind.SPOUSE_DIED: _marriage_ended(CivilStatus.WIDOWED),
+    ev.Kind.DIED: _died,
+    ev.Kind.RESIDENCE_REGISTERED: _residence_registered,
+    ev.Kind.RESIDENCE_DEREGISTERED: _residence_deregistered,
+    ev.Kind.STAY_ABROAD_BEGAN: _abroad_began,
+    ev.Kind.STAY_ABROAD_ENDED: _abroad_ended,
+    ev.Kind.ID_CARD_ISSUED: _issued("id_cards"),
+    ev.Kind.ID_CARD_INVALIDATED: _invalidated("id_cards"),
+    ev.Kind.PASSPORT_ISSUED: _issued("passports"),
+    ev.Kind.PASSPORT_INVALIDATED: _invalidated("passports"),
+    ev.Kind.CITIZENSHIP_ACQUIRED: _citizenship_acquired,
+    ev.Kind.CITIZENSHIP_LOST: _citizenship_lost,
+}
+
+# After death the register only takes what follows from it.
+_AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
+                          ev.Kind.RESIDENCE_DEREGISTERED})
+
+
+def apply(state: PersonState | None, event: ev.Event) -> PersonState:
+    """The state after ``event``, or a ``RegisterError`` naming the broken rule."""
+    if event.kind in ev.CREATING_KINDS:
+        if state is not None:
+            raise RegisterError(f"This person is already in the register as {state.pesel}.")
+        new = _created(event)
+    else:
+        if state is None:
+            raise RegisterError(f"A {event.kind.value} event needs a person already registered.")
+        if event.effective_date < state.birth_date:
+            raise RegisterError(
+                f"The {event.kind.value} is dated {event.effective_date}, before the birth of "
+                f"{state.pesel} on {state.birth_date}.")
+        if state.death_date is not None and event.kind not in _AFTER_DEATH:
+            raise RegisterError(
+                f"{state.pesel} died on {state.death_date}; no {event.kind.value} can follow "
+                "(a mistaken entry is fixed by a correction).")
+        new = HANDLERS[event.kind](state, event)
+    return replace(new, last_seq=max(new.last_seq, event.seq), events=new.events + 1)

@@ -1,0 +1,95 @@
+"""Finding people by name, tolerant of missing diacritics and typos.
+
+Each query word is expanded, through the ``name_variants`` index, to the
+register's names within its edit budget; people who carry a match for every
+word are then narrowed by birth date, sex and place in SQL and ranked by
+how closely their names match (exact beats one typo beats two).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from openpesel.errors import InvalidEvent
+from openpesel.number import is_valid, validate
+from openpesel.registry.names import max_edits, tokens
+from openpesel.storage.store import Session
+
+
+# Letters a foreign or hurried clerk swaps for one another.
+_SOUND = str.maketrans({"y": "i", "v": "w", "q": "k", "x": "s"})
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str = ""
+    born: datetime.date | None = None
+    year: int | None = None
+    sex: str | None = None
+    teryt: str | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    pesel: str
+    first_names: str
+    family_name: str
+    birth_date: datetime.date
+    sex: str
+    teryt: str | None
+    alive: bool
+    score: float
+
+
+def search(s: Session, q: Query) -> list[Hit]:
+    if q.teryt is not None and not re.fullmatch(r"\d{2,7}", q.teryt):
+        raise InvalidEvent("A place is given as a TERYT code prefix of 2 to 7 digits.")
+    words = tokens(q.text)
+    if not words and is_valid(q.text):
+        words = []
+        holder = s.holder(validate(q.text))
+        candidates: dict[uuid.UUID, float] = {holder[0]: 1.0} if holder else {}
+    elif not words:
+        raise InvalidEvent("Search needs a name or a PESEL.")
+    else:
+        candidates = _by_names(s, words)
+    born_from = born_to = q.born
+    if q.year is not None:
+        born_from, born_to = datetime.date(q.year, 1, 1), datetime.date(q.year, 12, 31)
+    rows = s.filter_persons(candidates, born_from=born_from, born_to=born_to, sex=q.sex,
+                            teryt_prefix=q.teryt)
+    hits = [Hit(r.pesel, r.first_names, r.family_name, r.birth_date, r.sex, r.teryt, r.alive,
+                round(candidates[r.person_id], 3)) for r in rows]
+    hits.sort(key=lambda h: (-h.score, h.family_name, h.first_names, h.pesel))
+    return hits[: q.limit]
+
+
+def _by_names(s: Session, words: list[str]) -> dict[uuid.UUID, float]:
+    """People matching every word, with the mean closeness of their best matches."""
+    totals: dict[uuid.UUID, float] | None = None
+    for word in words:
+        closeness: dict[str, float] = {}
+        for name in s.names_like(word):
+            distance = Levenshtein.distance(word, name)
+            if distance <= max_edits(word):
+                # Half of the score is on sound-alike spellings, so "Kowalsky" is
+                # closer to "Kowalski" than to "Kowalska", though both are one edit off.
+                heard = Levenshtein.distance(word.translate(_SOUND), name.translate(_SOUND))
+                closeness[name] = 1.0 - (distance + heard) / 2 / (max(len(word), len(name)) + 1)
+        best: dict[uuid.UUID, float] = {}
+        for person_id, name in s.people_named(closeness):
+            best[person_id] = max(best.get(person_id, 0.0), closeness[name])
+        if totals is None:
+            totals = best
+        else:
+            totals = {p: totals[p] + score for p, score in best.items() if p in totals}
+        if not totals:
+            return {}
+    assert totals is not None
+    return {p: score / len(words) for p, score in totals.items()}

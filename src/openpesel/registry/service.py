@@ -1,0 +1,361 @@
+"""The register's use cases: one method each, one transaction each.
+
+The CLI (and later the API and web pages) are thin adapters over this class.
+Every write goes the same way: check the office may record this kind of
+event (Art. 10), resolve people given by PESEL, allocate numbers, append the
+event, fold the person's whole history with it to prove the history is still
+possible, then update numbers and projections, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar, cast
+
+from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
+from openpesel.number import Sex, validate
+from openpesel.registry import events as ev
+from openpesel.registry.commands import Command, Recorded
+from openpesel.registry.history import extend, fold
+from openpesel.registry.rules import age_on, date_range
+from openpesel.registry.search import Hit, Query, search
+from openpesel.registry.state import PersonState
+from openpesel.registry.transfer import (
+    CommandLine,
+    EventLine,
+    numbered,
+    to_command,
+    to_event,
+)
+from openpesel.storage.store import Session, Store
+
+T = TypeVar("T")
+
+PARENT_MIN_AGE_YEARS = 12
+
+# Kinds whose event is mirrored on the other spouse's record.
+_MIRRORED = {ev.Kind.MARRIED, ev.Kind.DIVORCED, ev.Kind.MARRIAGE_ANNULLED}
+_NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED}
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class Batch:
+    def __init__(self, register: Register, session: Session) -> None:
+        self._register = register
+        self._session = session
+
+    def record(self, command: Command) -> Recorded:
+        mark = len(self._session.pending_names)
+        try:
+            with self._session.conn.begin_nested():
+                return self._register._record(self._session, command)
+        except Exception:
+            del self._session.pending_names[mark:]  # rolled back with the savepoint
+            raise
+
+
+class Register:
+    def __init__(self, store: Store, clock: Callable[[], datetime.datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- writes ----------------------------------------------------------
+
+    def record(self, command: Command) -> Recorded:
+        with self.store.write() as s:
+            return self._record(s, command)
+
+    def record_many(self, commands: list[Command]) -> list[Recorded]:
+        """All or nothing: one transaction for a batch."""
+        with self.store.write() as s:
+            return [self._record(s, c) for c in commands]
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """One transaction for many commands, each in a savepoint of its own.
+
+        A refused command leaves nothing behind and the rest of the batch goes
+        on; bulk writers (the population generator) use this to avoid a
+        commit per event.
+        """
+        with self.store.write() as s:
+            yield Batch(self, s)
+
+    def _record(self, s: Session, c: Command) -> Recorded:
+        if c.authority not in ev.AUTHORS[c.kind]:
+            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[c.kind]))
+            raise RegisterError(
+                f"A {c.authority.value} may not record {c.kind.value}; only {allowed} may.")
+        if not c.document_ref.strip():
+            raise RegisterError("Every event needs the reference of its document.")
+        payload = ev.parse_payload(c.kind, c.payload)
+        if c.kind in ev.CREATING_KINDS:
+            return self._create(s, c, cast("ev.Birth", payload))
+        if c.pesel is None:
+            raise RegisterError(f"A {c.kind.value} event needs the person's PESEL.")
+        person_id = self._current_holder(s, c.pesel)
+        payload, others = self._resolve_references(s, c.kind, payload)
+        s.lock([person_id, *others])
+        log = s.events_for(person_id)
+        state = fold(log)
+        assert state is not None
+        effective = c.effective_date or self.clock().date()
+        supersedes = self._check_correction(c, log) if c.kind is ev.Kind.CORRECTED else None
+        if c.kind is ev.Kind.CORRECTED:
+            effective = c.effective_date or next(e.effective_date for e in log
+                                                 if e.seq == supersedes)
+        if c.kind in _NEW_NUMBER:
+            payload = self._with_new_number(s, state, payload)
+        event = ev.Event(person_id, c.kind, payload, effective, c.authority, c.document_ref,
+                         self.clock(), supersedes=supersedes)
+        seq, after = self._append(s, log, event, state)
+        seqs = [seq]
+        if c.kind in _MIRRORED:
+            spouse = cast("ev.SpouseFields", payload).spouse_id
+            assert spouse is not None
+            seqs.append(self._mirror(s, spouse, state, event))
+        if c.kind is ev.Kind.DIED and state.spouse_id is not None:
+            widow = ev.SpouseDied(spouse_id=person_id)
+            seqs.append(self._append_to(s, replace(
+                event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
+        return Recorded(person_id, after.pesel, tuple(seqs))
+
+    def record_file(self, lines: Iterable[str]) -> list[Recorded]:
+        """Record a JSONL file of commands: all of it, or (naming the bad line) none."""
+        with self.store.write() as s:
+            return [self._at_line(n, lambda c=c: self._record(s, c))  # type: ignore[misc]
+                    for n, c in numbered(lines, CommandLine, to_command)]
+
+    def import_events(self, lines: Iterable[str]) -> int:
+        """Replay an export into this register, keeping ids and transaction times."""
+        count = 0
+        with self.store.write() as s:
+            new_seq: dict[int, int] = {}
+            for n, event in numbered(lines, EventLine, to_event):
+                new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(s, e, new_seq))  # type: ignore[misc]
+                count += 1
+        return count
+
+    @staticmethod
+    def _at_line(number: int, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except OpenPeselError as exc:
+            raise ImportFailed(f"line {number}: {exc}") from None
+
+    def _replay(self, s: Session, e: ev.Event, new_seq: dict[int, int]) -> int:
+        if e.authority not in ev.AUTHORS[e.kind]:
+            raise RegisterError(f"A {e.authority.value} may not record {e.kind.value}.")
+        supersedes = None
+        if e.supersedes is not None:
+            if e.supersedes not in new_seq:
+                raise RegisterError(f"it corrects event {e.supersedes}, which is not in the file.")
+            supersedes = new_seq[e.supersedes]
+        if e.kind in ev.CREATING_KINDS:
+            number = cast("ev.Birth", e.payload).pesel
+            if number is None or s.holder(validate(number)) is not None:
+                raise RegisterError(f"PESEL {number} is missing or already issued.")
+        return self._append_to(s, replace(e, supersedes=supersedes))
+
+    def _append_to(self, s: Session, event: ev.Event) -> int:
+        log = s.events_for(event.person_id)
+        return self._append(s, log, event, fold(log) if log else None)[0]
+
+    def _append(self, s: Session, log: list[ev.Event], event: ev.Event,
+                before: PersonState | None) -> tuple[int, PersonState]:
+        """Write the event, prove the history still folds, then number and project it."""
+        seq = s.append(event)
+        after = extend(before, log, replace(event, seq=seq))
+        if after is None:
+            raise RegisterError("The event would leave the person outside the register.")
+        if before is None:
+            s.assign(after.pesel, after.person_id, seq)
+        elif after.pesel != before.pesel:
+            if s.holder(after.pesel) is None:
+                s.assign(after.pesel, after.person_id, seq)
+            s.retire(before.pesel, seq)
+        s.project(before, after)
+        return seq, after
+
+    def _create(self, s: Session, c: Command, p: ev.Birth) -> Recorded:
+        updates: dict[str, Any] = {}
+        for role in ("mother", "father"):
+            given = getattr(p, f"{role}_pesel")
+            if given is None:
+                continue
+            parent = self._state(s, self._current_holder(s, given))
+            self._check_parent(role, parent, p.birth_date)
+            updates |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
+                        f"{role}_first_name": parent.first_names[0],
+                        f"{role}_family_name": parent.family_name}
+        if p.pesel is None:
+            first, last = date_range(p.birth_date, p.birth_date_precision)
+            days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
+            updates["pesel"] = s.allocate(days, p.sex)
+        else:
+            number = validate(p.pesel)
+            if s.holder(number) is not None:
+                raise RegisterError(f"PESEL {number} has already been issued; numbers are never reused.")
+            updates["pesel"] = number
+        payload = p.model_copy(update=updates)
+        if c.person_id is not None and s.events_for(c.person_id):
+            raise RegisterError(f"Person {c.person_id} is already in the register.")
+        person_id = c.person_id or uuid.uuid4()
+        effective = c.effective_date or (
+            p.birth_date if c.kind is ev.Kind.BIRTH else self.clock().date())
+        event = ev.Event(person_id, c.kind, payload, effective, c.authority, c.document_ref,
+                         self.clock())
+        seq, after = self._append(s, [], event, None)
+        return Recorded(person_id, after.pesel, (seq,))
+
+    @staticmethod
+    def _check_parent(role: str, parent: PersonState, born: datetime.date) -> None:
+        if age_on(parent.birth_date, born) < PARENT_MIN_AGE_YEARS:
+            raise RegisterError(
+                f"The {role} ({parent.pesel}, born {parent.birth_date}) cannot be the parent of a "
+                f"child born {born}: a parent is at least {PARENT_MIN_AGE_YEARS} years older.")
+        if role == "mother" and parent.death_date is not None and parent.death_date < born:
+            raise RegisterError(
+                f"The mother ({parent.pesel}) died on {parent.death_date}, before {born}.")
+
+    def _resolve_references(
+        self, s: Session, kind: ev.Kind, p: ev.Payload
+    ) -> tuple[ev.Payload, list[uuid.UUID]]:
+        """Replace PESELs of other people in the payload with their stable ids and names."""
+        updates: dict[str, Any] = {}
+        others: list[uuid.UUID] = []
+        if isinstance(p, ev.SpouseFields) and p.spouse_id is None:
+            if p.spouse_pesel is None:
+                raise RegisterError(f"A {kind.value} event needs the spouse's PESEL.")
+            spouse = self._state(s, self._current_holder(s, p.spouse_pesel))
+            updates |= {"spouse_pesel": None, "spouse_id": spouse.person_id}
+            if kind is ev.Kind.MARRIED:
+                updates |= {"spouse_first_name": spouse.first_names[0],
+                            "spouse_family_name": spouse.family_name}
+            others.append(spouse.person_id)
+        if isinstance(p, ev.Adopted):
+            for role in ("mother", "father"):
+                given = getattr(p, f"{role}_pesel")
+                if given is not None:
+                    parent = self._state(s, self._current_holder(s, given))
+                    updates |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
+                                f"{role}_first_name": parent.first_names[0],
+                                f"{role}_family_name": parent.family_name}
+        return (p.model_copy(update=updates) if updates else p), others
+
+    def _with_new_number(self, s: Session, state: PersonState, p: ev.Payload) -> ev.Payload:
+        sex = cast("Sex", getattr(p, "sex", state.sex))
+        born = cast("datetime.date", getattr(p, "birth_date", state.birth_date))
+        new_pesel = getattr(p, "new_pesel", None)
+        if new_pesel is None:
+            first, last = date_range(born, state.birth_date_precision
+                                     if born == state.birth_date else ev.DatePrecision.DAY)
+            days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
+            new_pesel = s.allocate(days, sex)
+        elif s.holder(validate(new_pesel)) is not None:
+            raise RegisterError(f"PESEL {new_pesel} has already been issued; numbers are never reused.")
+        return p.model_copy(update={"new_pesel": new_pesel, "old_pesel": state.pesel})
+
+    def _mirror(self, s: Session, spouse_id: uuid.UUID, me: PersonState, event: ev.Event) -> int:
+        update: dict[str, Any] = {"spouse_id": me.person_id, "family_name": None}
+        if event.kind is ev.Kind.MARRIED:
+            update |= {"spouse_first_name": me.first_names[0], "spouse_family_name": me.family_name}
+        payload = event.payload.model_copy(update=update)
+        return self._append_to(s, replace(event, person_id=spouse_id, payload=payload))
+
+    @staticmethod
+    def _check_correction(c: Command, log: list[ev.Event]) -> int:
+        target = next((e for e in log if e.seq == c.supersedes), None)
+        if target is None:
+            raise RegisterError(f"Event {c.supersedes} is not in this person's record.")
+        if target.kind is ev.Kind.CORRECTED:
+            raise RegisterError("Correct the original event, not a correction.")
+        replacement = cast("ev.Corrected", ev.parse_payload(c.kind, c.payload)).replacement
+        if replacement is not None:
+            ev.parse_payload(target.kind, replacement)
+        return target.seq
+
+    # -- reads -----------------------------------------------------------
+
+    @staticmethod
+    def _current_holder(s: Session, pesel: str) -> uuid.UUID:
+        number = validate(pesel)
+        held = s.holder(number)
+        if held is None:
+            raise PersonNotFound(f"No person with PESEL {number} is in the register.")
+        person_id, current = held
+        if not current:
+            now = s.record(person_id)
+            raise RegisterError(
+                f"PESEL {number} was retired; the person now holds {now['pesel'] if now else '?'}.")
+        return person_id
+
+    @staticmethod
+    def _state(s: Session, person_id: uuid.UUID) -> PersonState:
+        state = fold(s.events_for(person_id))
+        if state is None:
+            raise PersonNotFound()
+        return state
+
+    def resolve(self, pesel: str) -> uuid.UUID:
+        """The person who holds or once held ``pesel`` (a retired number still finds them)."""
+        number = validate(pesel)
+        with self.store.read() as s:
+            held = s.holder(number)
+        if held is None:
+            raise PersonNotFound(f"No person with PESEL {number} is in the register.")
+        return held[0]
+
+    def show(self, pesel: str, as_of: datetime.date | None = None,
+             known_at: datetime.datetime | None = None) -> dict[str, Any]:
+        """The record (current, or as of a date as known at a moment) with linked people."""
+        person_id = self.resolve(pesel)
+        with self.store.read() as s:
+            if as_of is None and known_at is None:
+                record = s.record(person_id)
+            else:
+                state = fold(s.events_for(person_id), as_of, known_at)
+                record = state.to_json() if state else None
+            if record is None:
+                when = f" on {as_of}" if as_of else ""
+                known = f" as known at {known_at:%Y-%m-%d %H:%M:%S}" if known_at else ""
+                raise PersonNotFound(f"PESEL {pesel} was not in the register{when}{known}.")
+            links = s.linked(person_id)
+            others = s.records(o for _, o in links)
+        record["links"] = [
+            {"relation": rel, "pesel": others[o]["pesel"],
+             "name": " ".join([*others[o]["first_names"][:1], others[o]["family_name"]])}
+            for rel, o in links if o in others
+        ]
+        return record
+
+    def search(self, query: Query) -> list[Hit]:
+        with self.store.read() as s:
+            return search(s, query)
+
+    def history(self, pesel: str) -> list[ev.Event]:
+        person_id = self.resolve(pesel)
+        with self.store.read() as s:
+            return s.events_for(person_id)
+
+    def export(self) -> Iterator[ev.Event]:
+        with self.store.read() as s:
+            yield from s.iter_events()
+
+    def rebuild_projections(self) -> int:
+        """Replay the whole log into fresh projections; returns the number of people."""
+        with self.store.write() as s:
+            s.clear_projections()
+            ids = s.person_ids()
+            for person_id in ids:
+                state = fold(s.events_for(person_id))
+                if state is not None:
+                    s.project(None, state)
+        return len(ids)

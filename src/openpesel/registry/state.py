@@ -1,0 +1,112 @@
+"""A person's record as the register holds it at one point: the result of a fold.
+
+Immutable on purpose: ``rules.apply`` returns a new state, so a failed rule
+can never leave a half-changed record behind, and the same fold serves
+validation, projection rebuilds and as-of reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpesel.number import Sex
+
+
+class CivilStatus(enum.StrEnum):
+    SINGLE = "single"
+    MARRIED = "married"
+    DIVORCED = "divorced"
+    WIDOWED = "widowed"
+
+
+@dataclass(frozen=True)
+class Parent:
+    person_id: uuid.UUID | None
+    first_name: str | None
+    family_name: str | None
+
+
+@dataclass(frozen=True)
+class Residence:
+    teryt: str
+    address: str
+    since: datetime.date
+    until: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    number: str
+    issued: datetime.date
+    valid_until: datetime.date
+    invalidated: datetime.date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class FormerName:
+    first_names: tuple[str, ...]
+    family_name: str
+    until: datetime.date
+
+
+@dataclass(frozen=True)
+class Stay:
+    country: str
+    since: datetime.date
+
+
+@dataclass(frozen=True)
+class PersonState:
+    person_id: uuid.UUID
+    pesel: str
+    first_names: tuple[str, ...]
+    family_name: str
+    family_name_at_birth: str
+    sex: Sex
+    birth_date: datetime.date
+    birth_date_precision: str
+    birth_place: str
+    birth_country: str
+    registered_on: datetime.date
+    mother: Parent | None = None
+    father: Parent | None = None
+    citizenships: tuple[str, ...] = ()
+    foreigner_status: str | None = None
+    civil_status: CivilStatus = CivilStatus.SINGLE
+    spouse_id: uuid.UUID | None = None
+    former_names: tuple[FormerName, ...] = ()
+    former_pesels: tuple[str, ...] = ()
+    permanent_residence: Residence | None = None
+    temporary_residence: Residence | None = None
+    abroad: Stay | None = None
+    id_cards: tuple[Document, ...] = ()
+    passports: tuple[Document, ...] = ()
+    death_date: datetime.date | None = None
+    last_seq: int = 0
+    events: int = field(default=0, compare=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.death_date is None
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain-JSON view, stable in key order, for projections and output."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.date | uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

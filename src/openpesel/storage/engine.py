@@ -1,0 +1,70 @@
+"""Engines for the two stores, and the one place driver errors are translated.
+
+SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` for writes: a writer takes
+the database's write lock before it reads anything, so two allocations can
+never read the same pool counter. Reads begin deferred and never block
+writers. PostgreSQL locks the rows it is about to change (``FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from openpesel.errors import ConcurrencyConflict, NotInitialised, StorageError
+
+BUSY_TIMEOUT_MS = 60_000
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.get_backend_name() != "sqlite":
+        raise StorageError(f"Unsupported database {parsed.get_backend_name()!r}; "
+                           "use a SQLite file or a PostgreSQL URL.")
+    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Turn driver exceptions into the register's own, once, at the storage edge."""
+    try:
+        yield
+    except sa_exc.DBAPIError as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text and "relation" in text:
+            raise NotInitialised() from exc
+        if "locked" in text or "deadlock" in text or "could not serialize" in text:
+            raise ConcurrencyConflict() from exc
+        if "append-only" in text:
+            raise StorageError("The event log is append-only; events are never changed.") from exc
+        if isinstance(exc, sa_exc.IntegrityError):
+            raise ConcurrencyConflict(
+                "The change collided with another at the same moment (a unique key); try again."
+            ) from exc
+        raise StorageError(f"The register's database failed: {exc.orig}") from exc

@@ -1,0 +1,120 @@
+"""The register's tables. ``events`` is the truth; the rest is derived or bookkeeping.
+
+- ``events`` is append-only: triggers on both engines refuse UPDATE and DELETE.
+- ``pesel_assignments`` records every number ever held; its primary key makes
+  reuse impossible, and a retired number keeps its row forever.
+- ``pesel_pools`` is one counter per (birth date, sex): the n-th issue uses
+  the n-th element of the register's keyed permutation.
+- ``persons``, ``person_names``, ``person_links`` and ``name_variants`` are
+  projections, written in the same transaction as the event and rebuildable.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+register_meta = Table(
+    "register_meta",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("person_id", Uuid, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("authority", String(16), nullable=False),
+    Column("document_ref", String(120), nullable=False),
+    Column("supersedes", SeqType, ForeignKey("events.seq"), nullable=True),
+    Index("ix_events_person_seq", "person_id", "seq"),
+)
+
+pesel_assignments = Table(
+    "pesel_assignments",
+    metadata,
+    Column("pesel", String(11), primary_key=True),
+    Column("person_id", Uuid, nullable=False, index=True),
+    Column("assigned_seq", SeqType, ForeignKey("events.seq"), nullable=False),
+    Column("retired_seq", SeqType, ForeignKey("events.seq"), nullable=True),
+)
+
+pesel_pools = Table(
+    "pesel_pools",
+    metadata,
+    Column("birth_date", Date, primary_key=True),
+    Column("sex", String(1), primary_key=True),
+    Column("issued", Integer, nullable=False),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", Uuid, primary_key=True),
+    Column("pesel", String(11), nullable=False, unique=True),
+    Column("family_name", String(80), nullable=False),
+    Column("first_names", String(250), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("teryt", String(7), nullable=True),
+    Column("alive", Boolean, nullable=False),
+    Column("civil_status", String(10), nullable=False),
+    Column("last_seq", SeqType, nullable=False),
+    Column("record", JSON, nullable=False),
+    Index("ix_persons_birth_date", "birth_date"),
+    Index("ix_persons_teryt", "teryt"),
+)
+
+person_names = Table(
+    "person_names",
+    metadata,
+    Column("name_norm", String(80), nullable=False),
+    Column("person_id", Uuid, nullable=False),
+    Column("role", String(8), nullable=False),  # first | family | former
+    Index("ix_person_names_name", "name_norm", "person_id"),
+    Index("ix_person_names_person", "person_id"),
+)
+
+name_variants = Table(
+    "name_variants",
+    metadata,
+    Column("variant", String(80), primary_key=True),
+    Column("name_norm", String(80), primary_key=True),
+)
+
+person_links = Table(
+    "person_links",
+    metadata,
+    Column("person_id", Uuid, nullable=False),
+    Column("relation", String(8), nullable=False),  # mother | father | spouse
+    Column("other_id", Uuid, nullable=False),
+    Index("ix_person_links_person", "person_id"),
+    Index("ix_person_links_other", "other_id", "relation"),
+)
+
+PROJECTIONS = (persons, person_names, person_links)

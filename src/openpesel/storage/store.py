@@ -1,0 +1,351 @@
+"""The register's storage: one class, two engines, plain SQL through SQLAlchemy Core.
+
+``Store.read()`` and ``Store.write()`` hand out a ``Session`` bound to one
+transaction. Everything a use case does happens inside one of them, so an
+event, its number assignment and its projections commit together or not at
+all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from openpesel.errors import PoolExhausted
+from openpesel.number import Sex, encode
+from openpesel.number.order import permute
+from openpesel.number.pesel import SERIALS_PER_SEX
+from openpesel.registry import events as ev
+from openpesel.registry.names import tokens, variants
+from openpesel.registry.state import PersonState
+from openpesel.storage import schema as t
+from openpesel.storage.engine import make_engine, translated_errors
+
+POOL_KEY = "pool_key"
+
+# Hot-path statements are built once: constructing SQLAlchemy expressions per
+# call costs more than executing them on SQLite.
+_HOLDER = select(t.pesel_assignments.c.person_id, t.pesel_assignments.c.retired_seq).where(
+    t.pesel_assignments.c.pesel == bindparam("pesel"))
+_EVENTS_FOR = select(t.events).where(t.events.c.person_id == bindparam("pid")).order_by(
+    t.events.c.seq)
+_RECORD = select(t.persons.c.record).where(t.persons.c.person_id == bindparam("pid"))
+_DELETE_PERSON = delete(t.persons).where(t.persons.c.person_id == bindparam("pid"))
+_DELETE_NAME = delete(t.person_names).where(and_(
+    t.person_names.c.person_id == bindparam("pid"), t.person_names.c.name_norm == bindparam("n"),
+    t.person_names.c.role == bindparam("r")))
+_DELETE_LINK = delete(t.person_links).where(and_(
+    t.person_links.c.person_id == bindparam("pid"), t.person_links.c.relation == bindparam("r")))
+
+
+def name_rows(state: PersonState | None) -> set[tuple[str, str]]:
+    """(name, role) search keys of a person: every name they carry or carried."""
+    if state is None:
+        return set()
+    names = {(n, "family") for n in tokens(state.family_name + " " + state.family_name_at_birth)}
+    names |= {(n, "first") for n in tokens(" ".join(state.first_names))}
+    for former in state.former_names:
+        names |= {(n, "former") for n in tokens(former.family_name + " "
+                                                + " ".join(former.first_names))}
+    return names
+
+
+def link_rows(state: PersonState | None) -> set[tuple[str, uuid.UUID]]:
+    if state is None:
+        return set()
+    links = {("mother", state.mother.person_id if state.mother else None),
+             ("father", state.father.person_id if state.father else None),
+             ("spouse", state.spouse_id)}
+    return {(r, o) for r, o in links if o is not None}
+
+
+def row_to_event(row: Any) -> ev.Event:
+    kind = ev.Kind(row.kind)
+    recorded = row.recorded_at
+    if recorded.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
+        recorded = recorded.replace(tzinfo=datetime.UTC)
+    return ev.Event(
+        person_id=row.person_id,
+        kind=kind,
+        payload=ev.parse_payload(kind, row.payload),
+        effective_date=row.effective_date,
+        authority=ev.Authority(row.authority),
+        document_ref=row.document_ref,
+        recorded_at=recorded,
+        seq=row.seq,
+        supersedes=row.supersedes,
+    )
+
+
+class Session:
+    """One transaction's view of the register."""
+
+    def __init__(self, conn: Connection, vocabulary: set[str] | None = None) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+        # Names known to be in the vocabulary (committed); names added by this
+        # transaction join it only when the transaction commits.
+        self.vocabulary = vocabulary if vocabulary is not None else set()
+        self.pending_names: list[str] = []
+
+    # -- reads -----------------------------------------------------------
+
+    def holder(self, pesel: str) -> tuple[uuid.UUID, bool] | None:
+        """The person who holds or held ``pesel``, and whether it is still current."""
+        row = self.conn.execute(_HOLDER, {"pesel": pesel}).first()
+        return None if row is None else (row.person_id, row.retired_seq is None)
+
+    def events_for(self, person_id: uuid.UUID) -> list[ev.Event]:
+        return [row_to_event(r) for r in self.conn.execute(_EVENTS_FOR, {"pid": person_id})]
+
+    def record(self, person_id: uuid.UUID) -> dict[str, Any] | None:
+        row = self.conn.execute(_RECORD, {"pid": person_id}).first()
+        return None if row is None else dict(row.record)
+
+    def records(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        ids = list(person_ids)
+        rows = self.conn.execute(
+            select(t.persons.c.person_id, t.persons.c.record)
+            .where(t.persons.c.person_id.in_(ids))
+        )
+        return {r.person_id: dict(r.record) for r in rows}
+
+    def linked(self, person_id: uuid.UUID) -> list[tuple[str, uuid.UUID]]:
+        """(relation, other person) both ways: my parents and spouse, and my children."""
+        mine = self.conn.execute(
+            select(t.person_links.c.relation, t.person_links.c.other_id)
+            .where(t.person_links.c.person_id == person_id)
+        )
+        theirs = self.conn.execute(
+            select(t.person_links.c.person_id).where(
+                and_(t.person_links.c.other_id == person_id,
+                     t.person_links.c.relation.in_(["mother", "father"]))
+            )
+        )
+        return [(r.relation, r.other_id) for r in mine] + [("child", r.person_id) for r in theirs]
+
+    def iter_events(self, batch: int = 5000) -> Iterator[ev.Event]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                select(t.events).where(t.events.c.seq > last).order_by(t.events.c.seq).limit(batch)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield row_to_event(r)
+            last = rows[-1].seq
+
+    def person_ids(self) -> list[uuid.UUID]:
+        return list(self.conn.execute(
+            select(t.pesel_assignments.c.person_id).distinct()
+        ).scalars())
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.metadata.tables[table]))
+                   .scalar_one())
+
+    def names_like(self, token: str) -> list[str]:
+        """Vocabulary names within the token's edit budget (by shared deletion variant)."""
+        return list(self.conn.execute(
+            select(t.name_variants.c.name_norm).distinct()
+            .where(t.name_variants.c.variant.in_(sorted(variants(token))))
+        ).scalars())
+
+    def people_named(self, names: Iterable[str]) -> list[tuple[uuid.UUID, str]]:
+        return [(r.person_id, r.name_norm) for r in self.conn.execute(
+            select(t.person_names.c.person_id, t.person_names.c.name_norm)
+            .where(t.person_names.c.name_norm.in_(list(names)))
+        )]
+
+    def filter_persons(self, ids: Iterable[uuid.UUID], *, born_from: datetime.date | None,
+                       born_to: datetime.date | None, sex: str | None,
+                       teryt_prefix: str | None) -> list[Any]:
+        c = t.persons.c
+        query = select(c.person_id, c.pesel, c.first_names, c.family_name, c.birth_date,
+                       c.sex, c.teryt, c.alive).where(c.person_id.in_(list(ids)))
+        if born_from is not None:
+            query = query.where(c.birth_date >= born_from)
+        if born_to is not None:
+            query = query.where(c.birth_date <= born_to)
+        if sex is not None:
+            query = query.where(c.sex == sex)
+        if teryt_prefix:
+            query = query.where(c.teryt.startswith(teryt_prefix))
+        return list(self.conn.execute(query))
+
+    def pool_key(self) -> bytes:
+        return bytes(self.conn.execute(
+            select(t.register_meta.c.value).where(t.register_meta.c.name == POOL_KEY)
+        ).scalar_one())
+
+    # -- writes ----------------------------------------------------------
+
+    def lock(self, person_ids: Iterable[uuid.UUID]) -> None:
+        """Serialise writers on the same people (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
+        ids = sorted(set(person_ids), key=str)  # one global order: no deadlocks
+        if self.postgres and ids:
+            self.conn.execute(
+                select(t.persons.c.person_id).where(t.persons.c.person_id.in_(ids))
+                .order_by(t.persons.c.person_id).with_for_update()
+            ).all()
+
+    def _insert_ignore(self, table: t.Table, **values: Any) -> None:
+        dialect = postgresql if self.postgres else sqlite
+        self.conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
+
+    def allocate(self, dates: Iterable[datetime.date], sex: Sex) -> str:
+        """Issue the next unused number from the first pool in ``dates`` with room left.
+
+        Numbers that entered the register some other way (an import of a
+        migrated record) are skipped, so the counter and the assignments can
+        never disagree into a duplicate.
+        """
+        key = self.pool_key()
+        pools = t.pesel_pools.c
+        tried = []
+        for day in dates:
+            tried.append(day)
+            self._insert_ignore(t.pesel_pools, birth_date=day, sex=sex.value, issued=0)
+            issued = self.conn.execute(
+                select(pools.issued).where(and_(pools.birth_date == day, pools.sex == sex.value))
+                .with_for_update()
+            ).scalar_one()
+            while issued < SERIALS_PER_SEX:
+                pesel = encode(day, permute(key, f"{day}{sex.value}", issued), sex)
+                issued += 1
+                if self.holder(pesel) is None:
+                    self.conn.execute(
+                        update(t.pesel_pools).values(issued=issued)
+                        .where(and_(pools.birth_date == day, pools.sex == sex.value))
+                    )
+                    return pesel
+            self.conn.execute(
+                update(t.pesel_pools).values(issued=issued)
+                .where(and_(pools.birth_date == day, pools.sex == sex.value))
+            )
+        span = f"{tried[0]}" if len(tried) == 1 else f"{tried[0]} to {tried[-1]}"
+        sex_word = "women" if sex is Sex.FEMALE else "men"
+        raise PoolExhausted(
+            f"All {SERIALS_PER_SEX} PESEL numbers for {sex_word} born {span} have been issued."
+        )
+
+    def append(self, event: ev.Event) -> int:
+        return int(self.conn.execute(
+            insert(t.events).values(
+                person_id=event.person_id, kind=event.kind.value, payload=event.payload_json(),
+                effective_date=event.effective_date, recorded_at=event.recorded_at,
+                authority=event.authority.value, document_ref=event.document_ref,
+                supersedes=event.supersedes,
+            ).returning(t.events.c.seq)
+        ).scalar_one())
+
+    def assign(self, pesel: str, person_id: uuid.UUID, seq: int) -> None:
+        self.conn.execute(insert(t.pesel_assignments).values(
+            pesel=pesel, person_id=person_id, assigned_seq=seq))
+
+    def retire(self, pesel: str, seq: int) -> None:
+        self.conn.execute(update(t.pesel_assignments).values(retired_seq=seq)
+                          .where(t.pesel_assignments.c.pesel == pesel))
+
+    def project(self, before: PersonState | None, after: PersonState) -> None:
+        """Bring the projections from ``before`` to ``after``, touching only what changed."""
+        pid = after.person_id
+        if before is not None:
+            self.conn.execute(_DELETE_PERSON, {"pid": pid})
+        home = after.permanent_residence or after.temporary_residence
+        self.conn.execute(insert(t.persons), [dict(
+            person_id=pid, pesel=after.pesel, family_name=after.family_name,
+            first_names=" ".join(after.first_names), birth_date=after.birth_date,
+            sex=after.sex.value, teryt=home.teryt if home else None, alive=after.alive,
+            civil_status=after.civil_status.value, last_seq=after.last_seq,
+            record=after.to_json(),
+        )])
+        old_names, new_names = name_rows(before), name_rows(after)
+        if old_names - new_names:
+            self.conn.execute(_DELETE_NAME, [{"pid": pid, "n": n, "r": r}
+                                             for n, r in sorted(old_names - new_names)])
+        if new_names - old_names:
+            self.conn.execute(insert(t.person_names), [
+                {"person_id": pid, "name_norm": n, "role": r} for n, r in sorted(new_names - old_names)])
+            self._add_to_vocabulary({n for n, _ in new_names - old_names})
+        old_links, new_links = link_rows(before), link_rows(after)
+        if old_links != new_links:
+            self.conn.execute(_DELETE_LINK, [{"pid": pid, "r": r} for r, _ in sorted(old_links)]
+                              or [{"pid": pid, "r": ""}])
+            if new_links:
+                self.conn.execute(insert(t.person_links), [
+                    {"person_id": pid, "relation": r, "other_id": o} for r, o in sorted(new_links)])
+
+    def _add_to_vocabulary(self, names: set[str]) -> None:
+        """Add new names with their deletion variants; the vocabulary only ever grows."""
+        fresh = sorted(names - self.vocabulary)
+        if not fresh:
+            return
+        present = set(self.conn.execute(
+            select(t.name_variants.c.name_norm).where(and_(
+                t.name_variants.c.variant.in_(fresh),
+                t.name_variants.c.variant == t.name_variants.c.name_norm))).scalars())
+        rows = [{"variant": v, "name_norm": n} for n in fresh if n not in present
+                for v in sorted(variants(n))]
+        if rows:
+            dialect = postgresql if self.postgres else sqlite
+            self.conn.execute(dialect.insert(t.name_variants).on_conflict_do_nothing(), rows)
+        self.pending_names.extend(fresh)
+
+    def clear_projections(self) -> None:
+        for table in (*t.PROJECTIONS, t.name_variants):
+            self.conn.execute(delete(table))
+        self.vocabulary.clear()
+
+
+class Store:
+    """A register database: SQLite file by default, PostgreSQL by URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.vocabulary: set[str] = set()
+
+    def initialise(self) -> None:
+        """Create or upgrade the schema and the register's pool key; safe to repeat."""
+        with translated_errors(), self.engine.begin() as conn:
+            cfg = Config()
+            cfg.set_main_option(
+                "script_location", str(resources.files("openpesel.storage") / "migrations"))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            Session(conn)._insert_ignore(
+                t.register_meta, name=POOL_KEY, value=secrets.token_bytes(32))
+
+    def initialised(self) -> bool:
+        with translated_errors():
+            return bool(inspect(self.engine).has_table("register_meta"))
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with translated_errors():
+            with self.engine.begin() as conn:
+                session = Session(conn, self.vocabulary)
+                yield session
+            self.vocabulary.update(session.pending_names)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with translated_errors(), self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="DEFERRED")
+            with conn.begin():
+                yield Session(conn)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

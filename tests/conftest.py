@@ -1,0 +1,73 @@
+"""Shared fixtures: every store test runs on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from openpesel.registry.service import Register
+from openpesel.storage.store import Store
+from tests.pgserver import postgres_server
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+def fresh_postgres(server_url: str) -> str:
+    """A new empty database on the shared test server."""
+    name = f"t{next(_counter)}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'register.sqlite'}"
+    return fresh_postgres(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = Store(store_url)
+    s.initialise()
+    yield s
+    s.dispose()
+
+
+class Clock:
+    """Transaction time under the test's control: each reading is one second later."""
+
+    def __init__(self) -> None:
+        self.now = datetime.datetime(2026, 1, 1, 9, 0, tzinfo=datetime.UTC)
+
+    def __call__(self) -> datetime.datetime:
+        self.now += datetime.timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def register(store: Store, clock: Clock) -> Register:
+    return Register(store, clock=clock)
+
+
+RegisterFactory = Callable[[], Register]

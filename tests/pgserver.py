@@ -1,0 +1,56 @@
+"""A real, throw-away PostgreSQL server for the tests: initdb and pg_ctl in a temp dir.
+
+PostgreSQL refuses to run as root, so under root (as in CI) the server runs
+as the ``postgres`` user that Debian's package creates. It listens only on a
+Unix socket inside its own directory: nothing else on the machine can reach it,
+and nothing it does can clash with another server.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def pg_bin(tool: str) -> str:
+    found = shutil.which(tool) or next(iter(sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"), reverse=True)), None)
+    if found is None:
+        raise RuntimeError(f"PostgreSQL's {tool} is missing; `make test` installs Debian's "
+                           "postgresql package.")
+    return found
+
+
+def _as_server_user(args: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Start a server; yield a SQLAlchemy URL for its ``postgres`` database."""
+    root = Path(tempfile.mkdtemp(prefix="openpesel-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    subprocess.run(_as_server_user([pg_bin("initdb"), "-D", str(data), "-U", "postgres",
+                                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
+                   check=True, capture_output=True)
+    options = (f"-c listen_addresses='' -c unix_socket_directories={sock} -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+    subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(data), "-o", options,
+                                    "-l", str(root / "log"), "-w", "start"]),
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={sock}"
+    finally:
+        subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate",
+                                        "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
