@@ -36,5 +36,5 @@ def projection_snapshot(reg: Register) -> dict[str, list[tuple[Any, ...]]]:
         out: dict[str, list[tuple[Any, ...]]] = {}
         for table in tables:
             rows = s.conn.exec_driver_sql(f"SELECT * FROM {table}").all()
-            out[table] = sorted((tuple(str(v) for v in r) for r in rows))
+            out[table] = sorted(tuple(str(v) for v in r) for r in rows)
         return out

@@ -75,7 +75,8 @@ def test_sex_change_gives_a_new_number_and_retires_the_old(register: Register) -
     old = born(register, "Maria", "Lis", "F", "1985-04-04")
     new = event(register, ev.Kind.SEX_CHANGED, old.pesel, "2021-01-01", sex="M")
     assert new.pesel != old.pesel
-    assert get_sex(new.pesel).value == "M" and get_birth_date(new.pesel) == get_birth_date(old.pesel)
+    assert get_sex(new.pesel).value == "M"
+    assert get_birth_date(new.pesel) == get_birth_date(old.pesel)
     record = register.show(old.pesel)  # a retired number still finds the person
     assert record["pesel"] == new.pesel and record["former_pesels"] == [old.pesel]
     with pytest.raises(RegisterError, match="retired"):
@@ -205,8 +206,8 @@ def test_a_bad_import_line_is_named_and_nothing_is_imported(register: Register) 
     lines = [event_to_json(e) for e in register.export()]
     newcomer = lines[0].replace(a.pesel, encode(datetime.date(1980, 3, 2), 4321, Sex.FEMALE))
     newcomer = newcomer.replace(str(a.person_id), str(uuid.uuid4()))
-    with pytest.raises(ImportFailed, match="line 2: .*payload"):
+    with pytest.raises(ImportFailed, match=r"line 2: .*payload"):
         register.import_events([newcomer, '{"seq": 9, "kind": "birth"}'])
-    with pytest.raises(ImportFailed, match="line 1: .*already issued"):
+    with pytest.raises(ImportFailed, match=r"line 1: .*already been issued"):
         register.import_events(lines)
     assert count_events(register) == 1

@@ -71,7 +71,7 @@ class InvalidEvent(RegisterError):
     message = "The event's data is invalid."
 
 
-class ImportFailed(RegisterError):
+class ImportFailed(OpenPeselError):
     """A JSONL import was refused as a whole; the message names the line."""
 
     message = "The import was refused."

@@ -21,6 +21,7 @@ import typer
 from openpesel.cli import render
 from openpesel.config import Settings
 from openpesel.errors import (
+    ImportFailed,
     InvalidEvent,
     InvalidNumber,
     NotInitialised,
@@ -42,6 +43,7 @@ app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_hel
 
 EXIT_CODES: list[tuple[type[OpenPeselError], int]] = [
     (InvalidNumber, 3), (PersonNotFound, 4), (InvalidEvent, 5), (RegisterError, 6),
+    (ImportFailed, 9),
     (NotInitialised, 7), (StorageError, 8), (OpenPeselError, 1),
 ]
 
@@ -135,7 +137,8 @@ def record(
     document: DocumentOpt = "",
     effective: Annotated[datetime.datetime | None, typer.Option(
         "--effective", formats=["%Y-%m-%d"], help="When it takes effect.")] = None,
-    supersedes: Annotated[int | None, typer.Option(help="For a correction: the event's seq.")] = None,
+    supersedes: Annotated[int | None, typer.Option(
+        help="For a correction: the seq of the event it corrects.")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="A JSONL file of commands.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -163,13 +166,14 @@ def record(
 def kinds(as_json: JsonFlag = False) -> None:
     """List event kinds, their fields and the offices that may record them."""
     out = [{"kind": k.value, "authorities": sorted(a.value for a in ev.AUTHORS[k]),
-            "fields": {n: ("required" if f.is_required() else "optional")
-                       for n, f in ev.PAYLOADS[k].model_fields.items()}} for k in ev.Kind]
+            "required": [n for n, f in ev.PAYLOADS[k].model_fields.items() if f.is_required()],
+            "optional": [n for n, f in ev.PAYLOADS[k].model_fields.items()
+                         if not f.is_required()]} for k in ev.Kind]
     if as_json:
         render.emit_json(out)
         return
     for item in out:
-        fields = ", ".join(f"{n}{'' if r == 'required' else '?'}" for n, r in item["fields"].items())
+        fields = ", ".join([*item["required"], *(f"{n}?" for n in item["optional"])])
         render.console.print(f"[bold]{item['kind']}[/bold] ({'/'.join(item['authorities'])}): "
                              f"{fields}")
 

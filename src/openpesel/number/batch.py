@@ -65,4 +65,5 @@ def check_array(numbers: npt.ArrayLike) -> npt.NDArray[np.int8]:
 
 def validate_array(numbers: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """True where the number is a valid PESEL."""
-    return check_array(numbers) == VALID
+    valid: npt.NDArray[np.bool_] = check_array(numbers) == VALID
+    return valid

@@ -19,7 +19,7 @@ datetime.date(1944, 5, 14)
 >>> validate('44051401358')
 Traceback (most recent call last):
     ...
-openpesel.errors.InvalidChecksum: The check digit (the 11th digit) does not match; the number was probably mistyped.
+openpesel.errors.InvalidChecksum: The check digit (the 11th digit) does not match; ...
 >>> is_valid('44513401351')
 False
 """

@@ -14,6 +14,15 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
+
+def _ranked(name: str) -> list[str]:
+    """One name per line, most frequent first."""
+    text = (resources.files("openpesel.population") / "names" / f"{name}.txt").read_text("utf-8")
+    return text.split()
+
+
 AGE_BANDS_THOUSANDS = [
     1750, 1950, 2050, 1900, 1850, 2150, 2700, 3100, 3050,
     2700, 2350, 2250, 2600, 2700, 2150, 1350, 950, 900,
@@ -27,36 +36,16 @@ FEMALE_SHARE_BY_BAND = [
 
 ZIPF = 0.9
 
-FEMALE_NAMES = """Anna Maria Katarzyna Małgorzata Agnieszka Barbara Ewa Krystyna Magdalena
-Elżbieta Joanna Aleksandra Monika Zofia Teresa Danuta Natalia Julia Karolina Marta Beata
-Dorota Halina Jadwiga Janina Alicja Justyna Grażyna Jolanta Iwona Paulina Irena Bożena
-Urszula Renata Zuzanna Hanna Wiktoria Sylwia Agata Helena Emilia Patrycja Izabela Weronika
-Lena Maja Oliwia Amelia Wanda Stanisława Genowefa Kinga Edyta Marianna Lucyna Ilona
-Gabriela Martyna Klaudia Dominika Anita Bogumiła Wiesława Jagoda Łucja Michalina Kornelia""".split()
+FEMALE_NAMES = _ranked("female_names")
 
-MALE_NAMES = """Piotr Krzysztof Andrzej Tomasz Jan Paweł Michał Marcin Stanisław Jakub Adam Marek
-Łukasz Grzegorz Mateusz Wojciech Mariusz Dariusz Zbigniew Jerzy Maciej Józef Rafał Robert
-Kamil Tadeusz Janusz Ryszard Dawid Kacper Henryk Szymon Sławomir Jacek Bartosz Kazimierz
-Antoni Filip Sebastian Przemysław Roman Damian Daniel Artur Zdzisław Mirosław Patryk Marian
-Leszek Edward Hubert Karol Igor Wiktor Aleksander Franciszek Mikołaj Oliwer Bogdan
-Władysław Czesław Zenon Witold Wiesław Bolesław Radosław Konrad Norbert Dominik""".split()
+MALE_NAMES = _ranked("male_names")
 
-SURNAMES = """Nowak Kowalski Wiśniewski Wójcik Kowalczyk Kamiński Lewandowski Zieliński
-Szymański Woźniak Dąbrowski Kozłowski Jankowski Mazur Wojciechowski Kwiatkowski Krawczyk
-Kaczmarek Piotrowski Grabowski Zając Pawłowski Michalski Król Wieczorek Jabłoński Wróbel
-Nowakowski Majewski Olszewski Stępień Malinowski Jaworski Adamczyk Dudek Nowicki Pawlak
-Górski Witkowski Walczak Sikora Baran Rutkowski Michalak Szewczyk Ostrowski Tomaszewski
-Pietrzak Zalewski Wróblewski Marciniak Jasiński Zawadzki Bąk Jakubowski Sadowski Duda
-Włodarczyk Wilk Chmielewski Borkowski Sokołowski Szczepański Sawicki Lis Kucharski Kalinowski
-Wysocki Mazurek Kubiak Kołodziej Czarnecki Sobczak Konieczny Głowacki Zakrzewski Krupa
-Wasilewski Kaczmarczyk Kozieł Szulc Czerwiński Kowalewski Błaszczyk Laskowski Maciejewski
-Brzeziński Michalczyk Grzelak Kozak Kurek Cieślak Urbański Zięba Sowa Żak Żukowski""".split()
+SURNAMES = _ranked("surnames")
 
-UKR_FEMALE = "Olena Tetiana Nataliia Iryna Svitlana Yuliia Oksana Mariia Anna Kateryna Viktoriia Halyna".split()
-UKR_MALE = "Oleksandr Andrii Serhii Volodymyr Dmytro Mykola Ivan Yurii Oleh Vasyl Maksym Artem".split()
-UKR_SURNAMES = """Melnyk Shevchenko Boiko Kovalenko Bondarenko Tkachenko Kovalchuk Kravchenko
-Oliinyk Shevchuk Koval Polishchuk Bondar Tkachuk Marchenko Moroz Lysenko Rudenko""".split()
-UKR_PLACES = "Kyiv Kharkiv Lviv Odesa Dnipro Zaporizhzhia Mykolaiv Chernihiv Sumy Poltava".split()
+UKR_FEMALE = _ranked("ukr_female")
+UKR_MALE = _ranked("ukr_male")
+UKR_SURNAMES = _ranked("ukr_surnames")
+UKR_PLACES = _ranked("ukr_places")
 
 VOIVODESHIPS = [
     # TERYT, name, population (millions), capital, capital's TERC code
@@ -81,5 +70,4 @@ CAPITAL_SHARE = 0.3
 """Share of a voivodeship's residents placed in its capital; the rest are spread
 over synthetic counties and municipalities."""
 
-STREETS = """Polna Leśna Słoneczna Krótka Szkolna Ogrodowa Lipowa Łąkowa Brzozowa Kwiatowa
-Kościuszki Mickiewicza Sienkiewicza Kolejowa Długa Kościelna Zielona Parkowa Spacerowa""".split()
+STREETS = _ranked("streets")

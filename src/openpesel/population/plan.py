@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from openpesel.population import data
 from openpesel.registry import events as ev
@@ -67,9 +68,10 @@ def feminine(surname: str) -> str:
     return surname
 
 
-def _zipf(n: int) -> np.ndarray:
-    w = np.arange(1, n + 1, dtype=float) ** -data.ZIPF
-    return w / w.sum()
+def _zipf(n: int) -> npt.NDArray[np.float64]:
+    w = np.arange(1, n + 1, dtype=np.float64) ** -data.ZIPF
+    p: npt.NDArray[np.float64] = w / w.sum()
+    return p
 
 
 class Planner:
@@ -107,7 +109,8 @@ class Planner:
             return capital_teryt, f"{street}, {capital}"
         county, gmina = int(self.rng.integers(1, 21)), int(self.rng.integers(1, 16))
         kind = int(self.rng.integers(1, 4))
-        return f"{code}{county:02d}{gmina:02d}{kind}", f"{street}, gmina {code}{county:02d}{gmina:02d}"
+        municipality = f"{code}{county:02d}{gmina:02d}"
+        return f"{municipality}{kind}", f"{street}, gmina {municipality}"
 
     def _move_in(self, p: Person, when: datetime.date, home: tuple[str, str]) -> None:
         if p.home is not None:

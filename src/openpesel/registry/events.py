@@ -97,11 +97,18 @@ def _match(pattern: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Name = Annotated[str, Field(min_length=1, max_length=80), _match(r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*", "a name is letters, with single spaces, hyphens or apostrophes between parts")]
-Country = Annotated[str, _match(r"[A-Z]{3}", "a country is an ISO 3166 alpha-3 code such as POL or UKR")]
-Teryt = Annotated[str, _match(r"(0[2-9]|[12][0-9]|3[0-2])\d{4}[1-9]", "a TERYT TERC code is 7 digits: voivodeship (02-32, even), county, municipality, type")]
-IdCardNumber = Annotated[str, _match(r"[A-Z]{3}\d{6}", "an ID card number is three letters and six digits")]
-PassportNumber = Annotated[str, _match(r"[A-Z]{2}\d{7}", "a passport number is two letters and seven digits")]
+Name = Annotated[str, Field(min_length=1, max_length=80), _match(
+    r"[^\W\d_]+(?:[ '\-][^\W\d_]+)*",
+    "a name is letters, with single spaces, hyphens or apostrophes between parts")]
+Country = Annotated[str, _match(
+    r"[A-Z]{3}", "a country is an ISO 3166 alpha-3 code such as POL or UKR")]
+Teryt = Annotated[str, _match(
+    r"(0[2468]|1[02468]|2[02468]|3[02])\d{4}[1-9]",
+    "a TERYT TERC code is 7 digits: voivodeship (02-32, even), county, municipality, type")]
+IdCardNumber = Annotated[str, _match(
+    r"[A-Z]{3}\d{6}", "an ID card number is three letters and six digits")]
+PassportNumber = Annotated[str, _match(
+    r"[A-Z]{2}\d{7}", "a passport number is two letters and seven digits")]
 
 
 class Payload(BaseModel):

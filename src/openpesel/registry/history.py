@@ -26,9 +26,9 @@ def effective_events(
     known = [e for e in log if known_at is None or e.recorded_at <= known_at]
     latest: dict[int, ev.Event] = {}
     for e in known:
-        if e.kind is ev.Kind.CORRECTED and e.supersedes is not None:
-            if e.supersedes not in latest or latest[e.supersedes].seq < e.seq:
-                latest[e.supersedes] = e
+        if e.kind is ev.Kind.CORRECTED and e.supersedes is not None and (
+                e.supersedes not in latest or latest[e.supersedes].seq < e.seq):
+            latest[e.supersedes] = e
     out: list[ev.Event] = []
     for e in known:
         if e.kind is ev.Kind.CORRECTED:

@@ -81,7 +81,7 @@ def _created(event: ev.Event) -> PersonState:
         raise RegisterError("A birth takes effect on the birth date.")
     if event.effective_date < p.birth_date:
         raise RegisterError("A person cannot be registered before they were born.")
-    foreign = cast("ev.ForeignerRegistered", p) if event.kind is ev.Kind.FOREIGNER_REGISTERED else None
+    foreign = p if isinstance(p, ev.ForeignerRegistered) else None
     return PersonState(
         person_id=event.person_id,
         pesel=p.pesel,
@@ -227,6 +227,10 @@ def _abroad_ended(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, abroad=None)
 
 
+def _with_documents(s: PersonState, field: str, docs: tuple[Document, ...]) -> PersonState:
+    return replace(s, id_cards=docs) if field == "id_cards" else replace(s, passports=docs)
+
+
 def _issued(field: str) -> Handler:
     def issue(s: PersonState, e: ev.Event) -> PersonState:
         p = cast("ev.IdCardIssued", e.payload)
@@ -235,7 +239,8 @@ def _issued(field: str) -> Handler:
             raise RegisterError(f"Document {p.number} is already recorded for {s.pesel}.")
         if p.valid_until <= e.effective_date:
             raise RegisterError("A document must be valid after the day it is issued.")
-        return replace(s, **{field: (*held, Document(p.number, e.effective_date, p.valid_until))})
+        return _with_documents(s, field, (*held, Document(p.number, e.effective_date,
+                                                          p.valid_until)))
 
     return issue
 
@@ -248,7 +253,7 @@ def _invalidated(field: str) -> Handler:
         if not match:
             raise RegisterError(f"{s.pesel} holds no valid document {p.number}.")
         done = replace(match[0], invalidated=e.effective_date, reason=p.reason)
-        return replace(s, **{field: tuple(done if d is match[0] else d for d in held)})
+        return _with_documents(s, field, tuple(done if d is match[0] else d for d in held))
 
     return invalidate
 
@@ -303,7 +308,8 @@ def apply(state: PersonState | None, event: ev.Event) -> PersonState:
         new = _created(event)
     else:
         if state is None:
-            raise RegisterError(f"A {event.kind.value} event needs a person already registered.")
+            raise RegisterError(f"The {event.kind.value} is dated {event.effective_date}, before "
+                                "the birth or registration of the person.")
         if event.effective_date < state.birth_date:
             raise RegisterError(
                 f"The {event.kind.value} is dated {event.effective_date}, before the birth of "

@@ -20,7 +20,6 @@ from openpesel.number import is_valid, validate
 from openpesel.registry.names import max_edits, tokens
 from openpesel.storage.store import Session
 
-
 # Letters a foreign or hurried clerk swaps for one another.
 _SOUND = str.maketrans({"y": "i", "v": "w", "q": "k", "x": "s"})
 

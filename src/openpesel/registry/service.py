@@ -13,7 +13,7 @@ import datetime
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
@@ -159,9 +159,7 @@ class Register:
                 raise RegisterError(f"it corrects event {e.supersedes}, which is not in the file.")
             supersedes = new_seq[e.supersedes]
         if e.kind in ev.CREATING_KINDS:
-            number = cast("ev.Birth", e.payload).pesel
-            if number is None or s.holder(validate(number)) is not None:
-                raise RegisterError(f"PESEL {number} is missing or already issued.")
+            self._unused(s, cast("ev.Birth", e.payload).pesel or "")
         return self._append_to(s, replace(e, supersedes=supersedes))
 
     def _append_to(self, s: Session, event: ev.Event) -> int:
@@ -200,10 +198,7 @@ class Register:
             days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
             updates["pesel"] = s.allocate(days, p.sex)
         else:
-            number = validate(p.pesel)
-            if s.holder(number) is not None:
-                raise RegisterError(f"PESEL {number} has already been issued; numbers are never reused.")
-            updates["pesel"] = number
+            updates["pesel"] = self._unused(s, p.pesel)
         payload = p.model_copy(update=updates)
         if c.person_id is not None and s.events_for(c.person_id):
             raise RegisterError(f"Person {c.person_id} is already in the register.")
@@ -214,6 +209,15 @@ class Register:
                          self.clock())
         seq, after = self._append(s, [], event, None)
         return Recorded(person_id, after.pesel, (seq,))
+
+    @staticmethod
+    def _unused(s: Session, pesel: str) -> str:
+        """A number given from outside (an import, a migration) must be new to the register."""
+        number = validate(pesel)
+        if s.holder(number) is not None:
+            raise RegisterError(
+                f"PESEL {number} has already been issued; numbers are never reused.")
+        return number
 
     @staticmethod
     def _check_parent(role: str, parent: PersonState, born: datetime.date) -> None:
@@ -259,8 +263,8 @@ class Register:
                                      if born == state.birth_date else ev.DatePrecision.DAY)
             days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
             new_pesel = s.allocate(days, sex)
-        elif s.holder(validate(new_pesel)) is not None:
-            raise RegisterError(f"PESEL {new_pesel} has already been issued; numbers are never reused.")
+        else:
+            new_pesel = self._unused(s, new_pesel)
         return p.model_copy(update={"new_pesel": new_pesel, "old_pesel": state.pesel})
 
     def _mirror(self, s: Session, spouse_id: uuid.UUID, me: PersonState, event: ev.Event) -> int:

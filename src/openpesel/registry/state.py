@@ -97,7 +97,8 @@ class PersonState:
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON view, stable in key order, for projections and output."""
-        return _jsonable(dataclasses.asdict(self))
+        out: dict[str, Any] = _jsonable(dataclasses.asdict(self))
+        return out
 
 
 def _jsonable(value: Any) -> Any:

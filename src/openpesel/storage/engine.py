@@ -57,7 +57,7 @@ def translated_errors() -> Iterator[None]:
         yield
     except sa_exc.DBAPIError as exc:
         text = str(exc.orig).lower()
-        if "no such table" in text or "does not exist" in text and "relation" in text:
+        if "no such table" in text or ("does not exist" in text and "relation" in text):
             raise NotInitialised() from exc
         if "locked" in text or "deadlock" in text or "could not serialize" in text:
             raise ConcurrencyConflict() from exc

@@ -18,7 +18,18 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from openpesel.errors import PoolExhausted
@@ -192,7 +203,10 @@ class Session:
     # -- writes ----------------------------------------------------------
 
     def lock(self, person_ids: Iterable[uuid.UUID]) -> None:
-        """Serialise writers on the same people (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
+        """Serialise writers on the same people.
+
+        PostgreSQL needs row locks; on SQLite, BEGIN IMMEDIATE already serialises writers.
+        """
         ids = sorted(set(person_ids), key=str)  # one global order: no deadlocks
         if self.postgres and ids:
             self.conn.execute(
@@ -200,7 +214,7 @@ class Session:
                 .order_by(t.persons.c.person_id).with_for_update()
             ).all()
 
-    def _insert_ignore(self, table: t.Table, **values: Any) -> None:
+    def _insert_ignore(self, table: Table, **values: Any) -> None:
         dialect = postgresql if self.postgres else sqlite
         self.conn.execute(dialect.insert(table).values(**values).on_conflict_do_nothing())
 
@@ -277,7 +291,8 @@ class Session:
                                              for n, r in sorted(old_names - new_names)])
         if new_names - old_names:
             self.conn.execute(insert(t.person_names), [
-                {"person_id": pid, "name_norm": n, "role": r} for n, r in sorted(new_names - old_names)])
+                {"person_id": pid, "name_norm": n, "role": r}
+                for n, r in sorted(new_names - old_names)])
             self._add_to_vocabulary({n for n, _ in new_names - old_names})
         old_links, new_links = link_rows(before), link_rows(after)
         if old_links != new_links:

@@ -1,0 +1,41 @@
+# The two set-up commands of the README, and what they stand on.
+# Everything the project needs is installed from here, on a fresh Debian machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck pytest postgres clean
+
+demo: $(STAMP)
+	$(BIN)/openpesel demo --size 10000
+
+test: $(STAMP) postgres lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) postgres
+	$(BIN)/pytest
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,biometrics]'
+	touch $(STAMP)
+
+# The PostgreSQL test run starts its own throw-away server from Debian's package.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql package for the PostgreSQL test run"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
