@@ -179,6 +179,11 @@ def test_search_tolerates_missing_diacritics_and_typos(register: Register) -> No
     assert register.search(Query("Jan Kowalski", year=1961)) == []
     assert [h.pesel for h in register.search(Query(kowalski.pesel))] == [kowalski.pesel]
     assert register.search(Query("Zzyzx")) == []
+    # A former name still finds its bearer, after the people who carry it now.
+    event(register, ev.Kind.NAME_CHANGED, lukasz.pesel, "2020-01-01", family_name="Kowalski")
+    ranked = [h.pesel for h in register.search(Query("Kowalski"))]
+    assert ranked[0] == kowalski.pesel and lukasz.pesel in ranked
+    assert [h.pesel for h in register.search(Query("Wojcik"))] == [lukasz.pesel]
 
 
 def test_export_and_import_round_trip_keeps_every_answer(register: Register,

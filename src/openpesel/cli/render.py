@@ -48,15 +48,25 @@ def person(record: dict[str, Any]) -> None:
 
 
 def timeline(events: list[ev.Event]) -> None:
-    table = Table("seq", "effective", "recorded", "event", "by", "document", "details")
+    """One entry per event, oldest first by effective date; corrected entries struck out."""
     corrected = {e.supersedes for e in events if e.supersedes}
-    for e in events:
-        details = ", ".join(f"{k}={v}" for k, v in e.payload_json().items() if v not in ([], ""))
-        name = e.kind.value + (f" of #{e.supersedes}" if e.supersedes else "")
-        style = "dim strike" if e.seq in corrected else None
-        table.add_row(str(e.seq), str(e.effective_date), f"{e.recorded_at:%Y-%m-%d %H:%M:%S}",
-                      name, e.authority.value, e.document_ref, details[:80], style=style)
-    console.print(table)
+    for e in sorted(events, key=lambda e: (e.effective_date, e.seq)):
+        name = e.kind.value.replace("_", " ") + (f" of #{e.supersedes}" if e.supersedes else "")
+        style = "dim strike" if e.seq in corrected else "bold"
+        console.print(f"[{style}]{e.effective_date}  {name}[/{style}]  [dim]#{e.seq} "
+                      f"{e.authority.value} {e.document_ref}, recorded "
+                      f"{e.recorded_at:%Y-%m-%d %H:%M:%S}[/dim]")
+        details = {k: v for k, v in e.payload_json().items() if not k.endswith("_id")}
+        if details:
+            console.print("    " + ", ".join(f"{k}: {_plain(v)}" for k, v in details.items()))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(map(str, value))
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def hits(found: list[Hit]) -> None:

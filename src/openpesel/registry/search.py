@@ -20,6 +20,9 @@ from openpesel.number import is_valid, validate
 from openpesel.registry.names import max_edits, tokens
 from openpesel.storage.store import Session
 
+FORMER_NAME_WEIGHT = 0.9
+"""A name someone no longer carries still finds them, but after those who carry it."""
+
 # Letters a foreign or hurried clerk swaps for one another.
 _SOUND = str.maketrans({"y": "i", "v": "w", "q": "k", "x": "s"})
 
@@ -82,8 +85,9 @@ def _by_names(s: Session, words: list[str]) -> dict[uuid.UUID, float]:
                 heard = Levenshtein.distance(word.translate(_SOUND), name.translate(_SOUND))
                 closeness[name] = 1.0 - (distance + heard) / 2 / (max(len(word), len(name)) + 1)
         best: dict[uuid.UUID, float] = {}
-        for person_id, name in s.people_named(closeness):
-            best[person_id] = max(best.get(person_id, 0.0), closeness[name])
+        for person_id, name, role in s.people_named(closeness):
+            score = closeness[name] * (FORMER_NAME_WEIGHT if role == "former" else 1.0)
+            best[person_id] = max(best.get(person_id, 0.0), score)
         if totals is None:
             totals = best
         else:

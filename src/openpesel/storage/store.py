@@ -173,11 +173,11 @@ class Session:
             .where(t.name_variants.c.variant.in_(sorted(variants(token))))
         ).scalars())
 
-    def people_named(self, names: Iterable[str]) -> list[tuple[uuid.UUID, str]]:
-        return [(r.person_id, r.name_norm) for r in self.conn.execute(
-            select(t.person_names.c.person_id, t.person_names.c.name_norm)
-            .where(t.person_names.c.name_norm.in_(list(names)))
-        )]
+    def people_named(self, names: Iterable[str]) -> list[tuple[uuid.UUID, str, str]]:
+        """(person, name, role) for everyone who carries or carried one of ``names``."""
+        c = t.person_names.c
+        return [(r.person_id, r.name_norm, r.role) for r in self.conn.execute(
+            select(c.person_id, c.name_norm, c.role).where(c.name_norm.in_(list(names))))]
 
     def filter_persons(self, ids: Iterable[uuid.UUID], *, born_from: datetime.date | None,
                        born_to: datetime.date | None, sex: str | None,
