@@ -6,9 +6,9 @@ import datetime
 import multiprocessing
 
 import pytest
-from sqlalchemy import insert
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import insert
 
 from openpesel.errors import PoolExhausted
 from openpesel.number import Sex, get_birth_date, get_serial
