@@ -33,7 +33,8 @@ _POSTGRES = [
 
 def upgrade() -> None:
     bind = op.get_bind()
-    tables = [t for t in schema.metadata.sorted_tables]
+    tables = [schema.register_meta, schema.events, schema.pesel_assignments, schema.pesel_pools,
+              schema.persons, schema.person_names, schema.name_variants, schema.person_links]
     schema.metadata.create_all(bind, tables=tables)
     for statement in _POSTGRES if bind.dialect.name == "postgresql" else _SQLITE:
         op.execute(statement)
