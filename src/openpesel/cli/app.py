@@ -18,6 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
+from openpesel.access.gate import Gate
+from openpesel.access.policy import Role
 from openpesel.cli import render
 from openpesel.config import Settings
 from openpesel.errors import (
@@ -291,6 +293,96 @@ def demo(size: int = 10_000, seed: int = 2026) -> None:
 
     with clear_errors():
         run_demo(Settings(), size, seed)
+
+
+users = typer.Typer(help="Principals: officials, machine clients and residents.",
+                    no_args_is_help=True)
+audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(users, name="users")
+app.add_typer(audit, name="audit")
+
+
+def _gate() -> Gate:
+    from openpesel.api.app import build_gate
+
+    return build_gate(Settings(), register())
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the HTTP API (OpenAPI document at /openapi.json)."""
+    import uvicorn
+
+    from openpesel.api.app import create_app
+
+    with clear_errors():
+        gate = _gate()
+    uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
+
+
+@users.command("add")
+def users_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="What the principal may do.")],
+    secret: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                        confirmation_prompt=True, envvar="OPENPESEL_SECRET",
+                                        help="Password or client key (12+ characters).")],
+    display_name: str = "",
+    pesel: Annotated[str | None, typer.Option(help="A resident's own PESEL.")] = None,
+) -> None:
+    """Create a principal; a resident also gets a TOTP secret for their authenticator."""
+    with clear_errors():
+        totp = _gate().add_principal(name, role, secret, display_name, pesel)
+    render.console.print(f"created {role.value} {name}")
+    if totp:
+        render.console.print(f"TOTP secret (add it to an authenticator app): {totp}")
+
+
+@users.command("list")
+def users_list(as_json: JsonFlag = False) -> None:
+    """List principals."""
+    with clear_errors():
+        found = [{"name": a.name, "role": a.role, "display_name": a.display_name,
+                  "active": a.active} for a in _gate().principals()]
+    if as_json:
+        render.emit_json(found)
+    for a in [] if as_json else found:
+        render.console.print(f"{a['name']}  {a['role']}  {'active' if a['active'] else 'off'}")
+
+
+@users.command("deactivate")
+def users_deactivate(name: str) -> None:
+    """Deactivate a principal; their tokens stop working at once."""
+    with clear_errors():
+        _gate().deactivate(name)
+    render.console.print(f"deactivated {name}")
+
+
+@audit.command("verify")
+def audit_verify(as_json: JsonFlag = False) -> None:
+    """Recompute the whole audit log and check every signed tree head; exit 10 if broken."""
+    with clear_errors():
+        gate = _gate()
+        with gate.store.read() as s:
+            report = gate.audit.verify(s)
+    if as_json:
+        render.emit_json({"ok": report.ok, "size": report.size, "problems": report.problems})
+    elif report.ok:
+        render.console.print(f"audit log verified: {report.size} entries, every head consistent")
+    for problem in report.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(10)
+
+
+@audit.command("head")
+def audit_head() -> None:
+    """Sign the audit log's current tree head and print it."""
+    with clear_errors():
+        gate = _gate()
+        with gate.store.write() as s:
+            head = gate.audit.head(s, gate.clock())
+    render.emit_json(head.to_json())
 
 
 def main() -> None:

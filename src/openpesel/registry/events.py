@@ -57,6 +57,8 @@ class Kind(enum.StrEnum):
     PASSPORT_INVALIDATED = "passport_invalidated"
     CITIZENSHIP_ACQUIRED = "citizenship_acquired"
     CITIZENSHIP_LOST = "citizenship_lost"
+    PESEL_RESERVED = "pesel_reserved"
+    RESERVATION_WITHDRAWN = "reservation_withdrawn"
     CORRECTED = "corrected"
 
 
@@ -235,6 +237,19 @@ class Citizenship(Payload):
     country: Country
 
 
+class PeselReserved(Payload):
+    """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it."""
+
+    at: datetime.datetime
+
+
+class ReservationWithdrawn(Payload):
+    """A withdrawal takes effect at ``at``: now, or at a moment the resident scheduled."""
+
+    at: datetime.datetime
+    requested_at: datetime.datetime
+
+
 class Corrected(Payload):
     """Replaces the superseded event from this event's ``recorded_at`` on.
 
@@ -268,6 +283,8 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.PASSPORT_INVALIDATED: DocumentInvalidated,
     Kind.CITIZENSHIP_ACQUIRED: Citizenship,
     Kind.CITIZENSHIP_LOST: Citizenship,
+    Kind.PESEL_RESERVED: PeselReserved,
+    Kind.RESERVATION_WITHDRAWN: ReservationWithdrawn,
     Kind.CORRECTED: Corrected,
 }
 
@@ -295,6 +312,9 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
     Kind.PASSPORT_INVALIDATED: frozenset({_P}),
     Kind.CITIZENSHIP_ACQUIRED: frozenset({_V, _M}),
     Kind.CITIZENSHIP_LOST: frozenset({_V, _M}),
+    # The resident acts through the minister's online service, or at any municipality.
+    Kind.PESEL_RESERVED: frozenset({_G, _M}),
+    Kind.RESERVATION_WITHDRAWN: frozenset({_G, _M}),
     Kind.CORRECTED: frozenset(Authority),
 }
 """Art. 10: which office may record which kind of event."""

@@ -25,6 +25,7 @@ from openpesel.registry.state import (
     FormerName,
     Parent,
     PersonState,
+    Reservation,
     Residence,
     Stay,
 )
@@ -119,6 +120,7 @@ def _name_changed(s: PersonState, e: ev.Event) -> PersonState:
 
 
 def _new_number(s: PersonState, new: str | None, old: str | None) -> tuple[str, tuple[str, ...]]:
+    """The number after a change; a reservation stays with the old number (by law)."""
     if new is None:
         raise RegisterError("This change gives a new PESEL, and none was assigned.")
     if old is not None and old != s.pesel:
@@ -132,7 +134,7 @@ def _sex_changed(s: PersonState, e: ev.Event) -> PersonState:
         raise RegisterError(f"The person's sex is already {s.sex}.")
     pesel, former = _new_number(s, p.new_pesel, p.old_pesel)
     check_number_matches(pesel, s.birth_date, s.birth_date_precision, p.sex)
-    return replace(s, sex=p.sex, pesel=pesel, former_pesels=former)
+    return replace(s, sex=p.sex, pesel=pesel, former_pesels=former, reservation=None)
 
 
 def _birth_date_corrected(s: PersonState, e: ev.Event) -> PersonState:
@@ -142,7 +144,7 @@ def _birth_date_corrected(s: PersonState, e: ev.Event) -> PersonState:
     pesel, former = _new_number(s, p.new_pesel, p.old_pesel)
     check_number_matches(pesel, p.birth_date, ev.DatePrecision.DAY, s.sex)
     return replace(s, birth_date=p.birth_date, birth_date_precision=ev.DatePrecision.DAY,
-                   pesel=pesel, former_pesels=former)
+                   pesel=pesel, former_pesels=former, reservation=None)
 
 
 def _adopted(s: PersonState, e: ev.Event) -> PersonState:
@@ -155,7 +157,7 @@ def _adopted(s: PersonState, e: ev.Event) -> PersonState:
     check_number_matches(pesel, s.birth_date, s.birth_date_precision, s.sex)
     s = _renamed(s, e.effective_date, p.first_names, p.family_name)
     return replace(s, mother=mother or s.mother, father=father or s.father, pesel=pesel,
-                   former_pesels=former)
+                   former_pesels=former, reservation=None)
 
 
 def _married(s: PersonState, e: ev.Event) -> PersonState:
@@ -273,6 +275,38 @@ def _citizenship_lost(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, citizenships=tuple(c for c in s.citizenships if c != p.country))
 
 
+RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
+"""After a withdrawal, a number can be reserved again only after this pause."""
+
+
+def _reserved(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.PeselReserved", e.payload)
+    if age_on(s.birth_date, e.effective_date) < 18:
+        raise RegisterError("Only adults may reserve their PESEL.")
+    last = s.last_withdrawal
+    if s.reservation is not None:
+        pending = s.reservation.withdraw_at
+        if pending is None or pending > p.at:
+            when = f" (its withdrawal is scheduled for {pending:%Y-%m-%d %H:%M})" if pending else ""
+            raise RegisterError(f"PESEL {s.pesel} is already reserved{when}.")
+        last = pending
+    if last is not None and p.at < last + RESERVE_AGAIN_AFTER:
+        raise RegisterError(
+            f"PESEL {s.pesel} was withdrawn from reservation at {last:%H:%M}; it can be reserved "
+            f"again from {last + RESERVE_AGAIN_AFTER:%H:%M} (30 minutes later).")
+    return replace(s, reservation=Reservation(s.pesel, p.at), last_withdrawal=last)
+
+
+def _withdrawn(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.ReservationWithdrawn", e.payload)
+    r = s.reservation
+    if r is None or (r.withdraw_at is not None and r.withdraw_at <= p.requested_at):
+        raise RegisterError(f"PESEL {s.pesel} is not reserved.")
+    if p.at < p.requested_at:
+        raise RegisterError("A withdrawal cannot take effect before it was requested.")
+    return replace(s, reservation=replace(r, withdraw_at=p.at))
+
+
 HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.NAME_CHANGED: _name_changed,
     ev.Kind.SEX_CHANGED: _sex_changed,
@@ -293,6 +327,8 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.PASSPORT_INVALIDATED: _invalidated("passports"),
     ev.Kind.CITIZENSHIP_ACQUIRED: _citizenship_acquired,
     ev.Kind.CITIZENSHIP_LOST: _citizenship_lost,
+    ev.Kind.PESEL_RESERVED: _reserved,
+    ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
 }
 
 # After death the register only takes what follows from it.

@@ -88,6 +88,10 @@ class Register:
         with self.store.write() as s:
             yield Batch(self, s)
 
+    def record_in(self, s: Session, c: Command) -> Recorded:
+        """Record inside the caller's transaction (so an audit entry can share it)."""
+        return self._record(s, c)
+
     def _record(self, s: Session, c: Command) -> Recorded:
         if c.authority not in ev.AUTHORS[c.kind]:
             allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[c.kind]))
@@ -308,20 +312,35 @@ class Register:
             raise PersonNotFound()
         return state
 
-    def resolve(self, pesel: str) -> uuid.UUID:
+    @contextmanager
+    def reading(self, session: Session | None) -> Iterator[Session]:
+        """Use the caller's transaction (an audited access), or open a read-only one."""
+        if session is not None:
+            yield session
+        else:
+            with self.store.read() as s:
+                yield s
+
+    def resolve(self, pesel: str, session: Session | None = None) -> uuid.UUID:
         """The person who holds or once held ``pesel`` (a retired number still finds them)."""
         number = validate(pesel)
-        with self.store.read() as s:
+        with self.reading(session) as s:
             held = s.holder(number)
         if held is None:
             raise PersonNotFound(f"No person with PESEL {number} is in the register.")
         return held[0]
 
+    def state(self, pesel: str, session: Session | None = None) -> PersonState:
+        """The current state of whoever holds or held ``pesel``."""
+        with self.reading(session) as s:
+            return self._state(s, self.resolve(pesel, s))
+
     def show(self, pesel: str, as_of: datetime.date | None = None,
-             known_at: datetime.datetime | None = None) -> dict[str, Any]:
+             known_at: datetime.datetime | None = None,
+             session: Session | None = None) -> dict[str, Any]:
         """The record (current, or as of a date as known at a moment) with linked people."""
-        person_id = self.resolve(pesel)
-        with self.store.read() as s:
+        with self.reading(session) as s:
+            person_id = self.resolve(pesel, s)
             if as_of is None and known_at is None:
                 record = s.record(person_id)
             else:
@@ -340,14 +359,13 @@ class Register:
         ]
         return record
 
-    def search(self, query: Query) -> list[Hit]:
-        with self.store.read() as s:
+    def search(self, query: Query, session: Session | None = None) -> list[Hit]:
+        with self.reading(session) as s:
             return search(s, query)
 
-    def history(self, pesel: str) -> list[ev.Event]:
-        person_id = self.resolve(pesel)
-        with self.store.read() as s:
-            return s.events_for(person_id)
+    def history(self, pesel: str, session: Session | None = None) -> list[ev.Event]:
+        with self.reading(session) as s:
+            return s.events_for(self.resolve(pesel, s))
 
     def export(self) -> Iterator[ev.Event]:
         with self.store.read() as s:

@@ -62,6 +62,13 @@ class Stay:
 
 
 @dataclass(frozen=True)
+class Reservation:
+    pesel: str
+    since: datetime.datetime
+    withdraw_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
 class PersonState:
     person_id: uuid.UUID
     pesel: str
@@ -88,12 +95,20 @@ class PersonState:
     id_cards: tuple[Document, ...] = ()
     passports: tuple[Document, ...] = ()
     death_date: datetime.date | None = None
+    reservation: Reservation | None = None
+    last_withdrawal: datetime.datetime | None = None
     last_seq: int = 0
     events: int = field(default=0, compare=False)
 
     @property
     def alive(self) -> bool:
         return self.death_date is None
+
+    def reserved_at(self, moment: datetime.datetime) -> bool:
+        """Whether the current number is reserved at ``moment``."""
+        r = self.reservation
+        return (r is not None and r.pesel == self.pesel and r.since <= moment
+                and (r.withdraw_at is None or moment < r.withdraw_at))
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON view, stable in key order, for projections and output."""
@@ -106,6 +121,8 @@ def _jsonable(value: Any) -> Any:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
     if isinstance(value, datetime.date | uuid.UUID):
         return str(value)
     if isinstance(value, enum.Enum):

@@ -62,7 +62,8 @@ def translated_errors() -> Iterator[None]:
         if "locked" in text or "deadlock" in text or "could not serialize" in text:
             raise ConcurrencyConflict() from exc
         if "append-only" in text:
-            raise StorageError("The event log is append-only; events are never changed.") from exc
+            raise StorageError(
+                "The register's logs are append-only; their entries are never changed.") from exc
         if isinstance(exc, sa_exc.IntegrityError):
             raise ConcurrencyConflict(
                 "The change collided with another at the same moment (a unique key); try again."

@@ -117,4 +117,39 @@ person_links = Table(
     Index("ix_person_links_other", "other_id", "relation"),
 )
 
-PROJECTIONS = (persons, person_names, person_links)
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("pesel", String(11), primary_key=True),
+    Column("person_id", Uuid, nullable=False, index=True),
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("withdraw_at", DateTime(timezone=True), nullable=True),
+)
+"""Projection of the reservation register: one primary-key probe answers a bank's check."""
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(24), nullable=False),
+    Column("display_name", String(120), nullable=False),
+    Column("secret_hash", String(200), nullable=False),
+    Column("totp_secret", String(64), nullable=True),
+    Column("person_id", Uuid, nullable=True, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Officials, machine clients and residents who may call the register."""
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("jti", String(36), primary_key=True),
+    Column("principal", String(64), ForeignKey("principals.name"), nullable=False, index=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+"""Every bearer token issued, so that any one can be revoked before it expires."""
+
+PROJECTIONS = (persons, person_names, person_links, reservations)

@@ -43,6 +43,7 @@ from openpesel.storage import schema as t
 from openpesel.storage.engine import make_engine, translated_errors
 
 POOL_KEY = "pool_key"
+TOKEN_KEY = "token_key"
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions per
 # call costs more than executing them on SQLite.
@@ -80,11 +81,21 @@ def link_rows(state: PersonState | None) -> set[tuple[str, uuid.UUID]]:
     return {(r, o) for r, o in links if o is not None}
 
 
+_RESERVATION = select(t.reservations.c.since, t.reservations.c.withdraw_at).where(
+    t.reservations.c.pesel == bindparam("pesel"))
+
+
+def _utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment
+
+
 def row_to_event(row: Any) -> ev.Event:
     kind = ev.Kind(row.kind)
-    recorded = row.recorded_at
-    if recorded.tzinfo is None:  # SQLite keeps no zone; we only ever store UTC
-        recorded = recorded.replace(tzinfo=datetime.UTC)
+    recorded = _utc(row.recorded_at)
+    assert recorded is not None
     return ev.Event(
         person_id=row.person_id,
         kind=kind,
@@ -195,9 +206,21 @@ class Session:
             query = query.where(c.teryt.startswith(teryt_prefix))
         return list(self.conn.execute(query))
 
+    def reserved(self, pesel: str, moment: datetime.datetime) -> bool:
+        row = self.conn.execute(_RESERVATION, {"pesel": pesel}).first()
+        if row is None:
+            return False
+        since, until = (_utc(v) for v in (row.since, row.withdraw_at))
+        assert since is not None
+        return since <= moment and (until is None or moment < until)
+
     def pool_key(self) -> bytes:
+        return self.secret(POOL_KEY)
+
+    def secret(self, name: str) -> bytes:
+        """A per-register secret made at ``init`` (the pool order key, the token key)."""
         return bytes(self.conn.execute(
-            select(t.register_meta.c.value).where(t.register_meta.c.name == POOL_KEY)
+            select(t.register_meta.c.value).where(t.register_meta.c.name == name)
         ).scalar_one())
 
     # -- writes ----------------------------------------------------------
@@ -294,6 +317,12 @@ class Session:
                 {"person_id": pid, "name_norm": n, "role": r}
                 for n, r in sorted(new_names - old_names)])
             self._add_to_vocabulary({n for n, _ in new_names - old_names})
+        r = after.reservation
+        if before is not None and before.reservation is not None:
+            self.conn.execute(delete(t.reservations).where(t.reservations.c.person_id == pid))
+        if r is not None and r.pesel == after.pesel:
+            self.conn.execute(insert(t.reservations).values(
+                pesel=r.pesel, person_id=pid, since=r.since, withdraw_at=r.withdraw_at))
         old_links, new_links = link_rows(before), link_rows(after)
         if old_links != new_links:
             self.conn.execute(_DELETE_LINK, [{"pid": pid, "r": r} for r, _ in sorted(old_links)]
@@ -340,8 +369,9 @@ class Store:
                 "script_location", str(resources.files("openpesel.storage") / "migrations"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            Session(conn)._insert_ignore(
-                t.register_meta, name=POOL_KEY, value=secrets.token_bytes(32))
+            for name in (POOL_KEY, TOKEN_KEY):
+                Session(conn)._insert_ignore(
+                    t.register_meta, name=name, value=secrets.token_bytes(32))
 
     def initialised(self) -> bool:
         with translated_errors():

@@ -1,0 +1,1 @@
+"""Access control and accountability: who may see what, and a provable record of who did."""

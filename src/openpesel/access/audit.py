@@ -1,0 +1,423 @@
+"""The audit log: every access to personal data, in a Merkle tree the register signs.
+
+An entry is appended inside the transaction of the access it records, so an
+access that rolls back leaves no entry and an entry can never describe an
+access that did not commit. Appending locks the single ``audit_state`` row
+(``FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already
+serialises writers), which makes the indices gap-free and ordered.
+
+Appending costs O(1) amortised: the state row carries the tree's right edge
+(the frontier), and each append stores the leaf hash and the subtrees it
+completes. Roots and proofs are then O(log n) point lookups. ``verify``
+trusts none of the stored hashes: it rehashes every entry's bytes and checks
+the stored subtrees, the state row and every signed head against them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import bindparam, insert, select, tuple_, update
+
+from openpesel.access import merkle
+from openpesel.access.signing import SignedTreeHead, from_ms, key_id
+from openpesel.errors import OpenPeselError
+from openpesel.storage.audit_tables import audit_entries, audit_heads, audit_nodes, audit_state
+from openpesel.storage.store import Session
+
+FORMAT_VERSION = 1
+T = TypeVar("T")
+_BATCH = 5000
+_LOCK_STATE = select(audit_state.c.size, audit_state.c.frontier).where(
+    audit_state.c.id == 1).with_for_update()
+_READ_STATE = select(audit_state.c.size, audit_state.c.frontier).where(audit_state.c.id == 1)
+_SET_STATE = update(audit_state).where(audit_state.c.id == 1).values(
+    size=bindparam("size"), frontier=bindparam("frontier"))
+
+
+class AuditError(OpenPeselError):
+    message = "The audit log refused the request."
+
+
+class AuditNotInitialised(AuditError):
+    message = "The audit log has no state row; run the register's migrations (`openpesel init`)."
+
+
+class AuditRangeError(AuditError, ValueError):
+    message = "The audit log has no such entry or size."
+
+
+class AuditEntry(BaseModel):
+    """One access to personal data, as it will be proven later."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    principal: str = Field(min_length=1)
+    role: str = Field(min_length=1)
+    purpose: str = Field(min_length=1)
+    legal_basis: str | None = None
+    case_ref: str | None = None
+    action: str = Field(min_length=1)
+    person_id: uuid.UUID | None = None
+    pesel: str | None = None
+    fields: list[str] = Field(default_factory=list)
+    outcome: str = Field(min_length=1)
+    at: datetime.datetime
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: datetime.datetime) -> datetime.datetime:
+        """A naive time is ambiguous forever after; the log only holds UTC."""
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("the time of an access must carry a time zone (UTC)")
+        return value.astimezone(datetime.UTC)
+
+    def canonical(self) -> bytes:
+        """The leaf's bytes: sorted keys, no spaces, UTF-8, a fixed time format.
+
+        The format is spelled out here rather than left to pydantic's JSON so a
+        library upgrade can never change the bytes of entries already signed.
+        """
+        doc: dict[str, Any] = {
+            "v": FORMAT_VERSION,
+            "principal": self.principal,
+            "role": self.role,
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "case_ref": self.case_ref,
+            "action": self.action,
+            "person_id": None if self.person_id is None else str(self.person_id),
+            "pesel": self.pesel,
+            "fields": list(self.fields),
+            "outcome": self.outcome,
+            "at": self.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False).encode()
+
+    @classmethod
+    def from_canonical(cls, data: bytes) -> AuditEntry:
+        """Parse a leaf's bytes, refusing anything ``canonical`` would not have written."""
+        try:
+            doc = json.loads(data.decode())
+            if not isinstance(doc, dict) or doc.pop("v", None) != FORMAT_VERSION:
+                raise ValueError(f"not a version {FORMAT_VERSION} audit entry")
+            entry = cls.model_validate(doc)
+        except (ValueError, ValidationError) as exc:
+            raise AuditError(f"These bytes are not an audit entry: {exc}") from exc
+        if entry.canonical() != data:
+            raise AuditError("These bytes are an audit entry, but not in canonical form.")
+        return entry
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    ok: bool
+    size: int
+    root: bytes
+    heads_checked: int
+    problems: list[str] = field(default_factory=list)
+
+
+def _span(level: int, index: int) -> str:
+    lo = index << level
+    return f"entries {lo}-{lo + (1 << level) - 1}"
+
+
+def _head_name(head_id: int, sth: SignedTreeHead) -> str:
+    return f"signed head #{head_id} (size {sth.size}, {sth.timestamp.isoformat()})"
+
+
+class AuditLog:
+    """The register's audit log, signing heads with ``key``."""
+
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self.key = key
+        self.public_key: Ed25519PublicKey = key.public_key()
+        self.key_id = key_id(self.public_key)
+
+    # -- writing -----------------------------------------------------------
+
+    def append(self, s: Session, entry: AuditEntry) -> int:
+        """Record ``entry`` in the caller's transaction; returns its index."""
+        size, frontier = self._state(s, lock=True)
+        data = entry.canonical()
+        leaf = merkle.leaf_hash(data)
+        frontier, completed = merkle.push(frontier, size, leaf)
+        s.conn.execute(insert(audit_entries).values(
+            idx=size, leaf_hash=leaf, entry=data, person_id=entry.person_id))
+        if completed:
+            s.conn.execute(insert(audit_nodes), [
+                {"level": level, "idx": index, "hash": h} for level, index, h in completed])
+        s.conn.execute(_SET_STATE, {"size": size + 1, "frontier": b"".join(frontier)})
+        return size
+
+    def head(self, s: Session, at: datetime.datetime) -> SignedTreeHead:
+        """Sign the tree as it stands and keep the head.
+
+        The state row is locked so heads are issued in the order of the sizes
+        they sign; ``verify`` relies on sizes never going down.
+        """
+        size, frontier = self._state(s, lock=True)
+        sth = SignedTreeHead.sign(self.key, size, merkle.frontier_root(frontier), at)
+        s.conn.execute(insert(audit_heads).values(
+            size=sth.size, root=sth.root, timestamp_ms=sth.timestamp_ms, key_id=self.key_id,
+            signature=sth.signature))
+        return sth
+
+    # -- reading -----------------------------------------------------------
+
+    def size(self, s: Session) -> int:
+        return self._state(s)[0]
+
+    def root(self, s: Session, size: int | None = None) -> bytes:
+        current, frontier = self._state(s)
+        if size is None or size == current:
+            return merkle.frontier_root(frontier)
+        self._check_size(size, current)
+        return self._run(s, lambda get: merkle.root(get, size))
+
+    def latest_head(self, s: Session) -> SignedTreeHead | None:
+        row = s.conn.execute(select(audit_heads).order_by(audit_heads.c.id.desc()).limit(1)).first()
+        return None if row is None else _row_to_head(row)
+
+    def heads(self, s: Session) -> list[tuple[int, SignedTreeHead]]:
+        return [(row.id, _row_to_head(row))
+                for row in s.conn.execute(select(audit_heads).order_by(audit_heads.c.id))]
+
+    def leaf(self, s: Session, index: int) -> bytes:
+        row = s.conn.execute(select(audit_entries.c.leaf_hash)
+                             .where(audit_entries.c.idx == index)).first()
+        if row is None:
+            raise AuditRangeError(f"The audit log has no entry {index}.")
+        return bytes(row.leaf_hash)
+
+    def inclusion_proof(self, s: Session, index: int, size: int) -> list[bytes]:
+        self._check_size(size, self.size(s))
+        if not 0 <= index < size:
+            raise AuditRangeError(f"Entry {index} is not among the first {size} entries.")
+        return self._run(s, lambda get: merkle.inclusion_proof(get, index, size))
+
+    def consistency_proof(self, s: Session, old_size: int, new_size: int) -> list[bytes]:
+        self._check_size(new_size, self.size(s))
+        if not 0 <= old_size <= new_size:
+            raise AuditRangeError(
+                f"A log of {old_size} entries cannot be an earlier state of one of {new_size}.")
+        return self._run(s, lambda get: merkle.consistency_proof(get, old_size, new_size))
+
+    def entries_for(self, s: Session, person_id: uuid.UUID) -> list[tuple[int, AuditEntry]]:
+        """A resident's own entries, oldest first, for their report."""
+        rows = s.conn.execute(
+            select(audit_entries.c.idx, audit_entries.c.entry)
+            .where(audit_entries.c.person_id == person_id).order_by(audit_entries.c.idx))
+        return [(row.idx, AuditEntry.from_canonical(bytes(row.entry))) for row in rows]
+
+    # -- verifying ---------------------------------------------------------
+
+    def verify(self, s: Session, public_key: Ed25519PublicKey | None = None) -> VerifyReport:
+        """Recompute the whole tree from the entries' bytes and check everything stored.
+
+        Holds every leaf hash in memory (32 bytes an entry). Each problem is a
+        sentence naming the entry, subtree or head that is wrong.
+
+        Safe beside live appenders even under PostgreSQL's READ COMMITTED,
+        where each query sees a newer log: heads are read first, then the
+        size, and everything else only up to that size. Every head read was
+        committed before that size was, so none can honestly exceed it, and
+        the entries and subtrees below it never change.
+        """
+        key = public_key or self.public_key
+        kid = key_id(key)
+        problems: list[str] = []
+        heads = [(row.id, _row_to_head(row), bytes(row.key_id)) for row in s.conn.execute(
+            select(audit_heads).order_by(audit_heads.c.id))]
+        state = s.conn.execute(_READ_STATE).first()
+        bound = None if state is None else int(state.size)
+        if state is None:
+            problems.append("The audit state row is missing.")
+        leaves = self._recomputed_leaves(s, problems, bound)
+        tree = merkle.levels(leaves)
+        size = len(leaves)
+        recomputed_root = merkle.root(tree.get, size)
+        if state is not None:
+            if state.size != size:
+                problems.append(f"The log's counter says {state.size} entries were appended, "
+                                f"but {size} are present.")
+            elif merkle.frontier_root(_split_frontier(bytes(state.frontier))) != recomputed_root:
+                problems.append("The running root kept in the state row does not match the "
+                                "root recomputed from the entries.")
+        problems += self._check_nodes(s, tree, size if bound is None else bound)
+        problems += _check_heads(heads, tree, size, key, kid)
+        return VerifyReport(ok=not problems, size=size, root=recomputed_root,
+                            heads_checked=len(heads), problems=problems)
+
+    def _recomputed_leaves(self, s: Session, problems: list[str],
+                           bound: int | None) -> list[bytes]:
+        leaves: list[bytes] = []
+        expected = 0
+        for row in _iter_entries(s, bound):
+            if row.idx != expected:
+                missing = (f"entry {expected} is" if row.idx == expected + 1
+                           else f"entries {expected}-{row.idx - 1} are")
+                problems.append(f"{missing.capitalize()} missing: the log jumps from entry "
+                                f"{expected - 1} to entry {row.idx}.")
+            data = bytes(row.entry)
+            leaf = merkle.leaf_hash(data)
+            if leaf != bytes(row.leaf_hash):
+                problems.append(f"Entry {row.idx} was changed: its bytes do not match the leaf "
+                                "hash stored when it was appended.")
+            try:
+                entry = AuditEntry.from_canonical(data)
+            except AuditError as exc:
+                problems.append(f"Entry {row.idx} is unreadable: {exc}")
+            else:
+                if entry.person_id != row.person_id:
+                    problems.append(f"Entry {row.idx}'s person_id column ({row.person_id}) does "
+                                    f"not match the person in its bytes ({entry.person_id}).")
+            leaves.append(leaf)
+            expected = row.idx + 1
+        if bound is not None and expected < bound:
+            missing = (f"Entry {expected} is" if expected == bound - 1
+                       else f"Entries {expected}-{bound - 1} are")
+            problems.append(f"{missing} missing: the log ends at entry {expected - 1}.")
+        return leaves
+
+    def _check_nodes(self, s: Session, tree: merkle.Levels, bound: int) -> list[str]:
+        """Stored subtrees must equal the recomputed ones, or proofs would lie.
+
+        Only the lowest level that disagrees is named: every subtree above a
+        wrong one is wrong too, and listing them would bury the cause.
+        """
+        wrong: dict[int, list[str]] = {}
+        stored = 0
+        for row in s.conn.execute(select(audit_nodes).order_by(audit_nodes.c.level,
+                                                               audit_nodes.c.idx)):
+            level, index = int(row.level), int(row.idx)
+            if (index + 1) << level > bound:
+                continue  # completed by an append newer than what is being verified
+            stored += 1
+            try:
+                ok = tree.get(level, index) == bytes(row.hash)
+            except merkle.TreeRangeError:
+                ok = False
+            if not ok:
+                wrong.setdefault(level, []).append(_span(level, index))
+        expected = sum(bound >> level for level in range(1, bound.bit_length()))
+        out = []
+        if wrong:
+            lowest = min(wrong)
+            spans = wrong[lowest]
+            shown = ", ".join(spans[:10]) + (f" and {len(spans) - 10} more" if len(spans) > 10
+                                              else "")
+            out.append(f"The stored subtree hashes of {shown} do not match the entries: entries "
+                       "there were changed, removed or reordered.")
+        if stored < expected:
+            out.append(f"{expected - stored} stored subtree hashes are missing.")
+        return out
+
+    # -- helpers -----------------------------------------------------------
+
+    def _state(self, s: Session, lock: bool = False) -> tuple[int, list[bytes]]:
+        row = s.conn.execute(_LOCK_STATE if lock else _READ_STATE).first()
+        if row is None:
+            raise AuditNotInitialised()
+        return int(row.size), _split_frontier(bytes(row.frontier))
+
+    @staticmethod
+    def _check_size(size: int, current: int) -> None:
+        if not 0 <= size <= current:
+            raise AuditRangeError(f"The audit log has {current} entries, not {size}.")
+
+    @staticmethod
+    def _run(s: Session, algorithm: Callable[[merkle.Subtrees], T]) -> T:
+        """Run a pure tree algorithm over stored subtrees, fetching all it needs at once.
+
+        A first pass records which subtrees the algorithm reads (their values
+        do not steer it), one query per table fetches them, a second pass
+        computes.
+        """
+        wanted: set[tuple[int, int]] = set()
+
+        def record(level: int, index: int) -> bytes:
+            wanted.add((level, index))
+            return bytes(merkle.HASH_SIZE)
+
+        algorithm(record)
+        found = _fetch(s, wanted)
+
+        def lookup(level: int, index: int) -> bytes:
+            try:
+                return found[level, index]
+            except KeyError:
+                raise AuditError(f"The stored hash of {_span(level, index)} is missing; run "
+                                 "`audit verify`.") from None
+
+        return algorithm(lookup)
+
+
+def _fetch(s: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    leaves = sorted(i for level, i in wanted if level == 0)
+    nodes = sorted((level, i) for level, i in wanted if level > 0)
+    found: dict[tuple[int, int], bytes] = {}
+    if leaves:
+        found.update(((0, int(r.idx)), bytes(r.leaf_hash)) for r in s.conn.execute(
+            select(audit_entries.c.idx, audit_entries.c.leaf_hash)
+            .where(audit_entries.c.idx.in_(leaves))))
+    if nodes:
+        found.update(((int(r.level), int(r.idx)), bytes(r.hash)) for r in s.conn.execute(
+            select(audit_nodes).where(tuple_(audit_nodes.c.level, audit_nodes.c.idx).in_(nodes))))
+    return found
+
+
+def _iter_entries(s: Session, bound: int | None) -> Iterator[Any]:
+    last = -1
+    while True:
+        query = select(audit_entries).where(audit_entries.c.idx > last)
+        if bound is not None:
+            query = query.where(audit_entries.c.idx < bound)
+        rows = s.conn.execute(query.order_by(audit_entries.c.idx).limit(_BATCH)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].idx
+
+
+def _split_frontier(blob: bytes) -> list[bytes]:
+    n = merkle.HASH_SIZE
+    return [blob[i:i + n] for i in range(0, len(blob), n)]
+
+
+def _row_to_head(row: Any) -> SignedTreeHead:
+    return SignedTreeHead(int(row.size), bytes(row.root), from_ms(int(row.timestamp_ms)),
+                          bytes(row.signature))
+
+
+def _check_heads(heads: list[tuple[int, SignedTreeHead, bytes]], tree: merkle.Levels,
+                 size: int, key: Ed25519PublicKey, kid: bytes) -> list[str]:
+    out = []
+    previous: tuple[int, SignedTreeHead] | None = None
+    for head_id, sth, head_kid in heads:
+        name = _head_name(head_id, sth)
+        if head_kid != kid:
+            out.append(f"The {name} names a signing key other than the one checked against.")
+        elif not sth.verify(key):
+            out.append(f"The {name} does not carry a valid signature: it was altered or "
+                       "swapped.")
+        if sth.size > size:
+            out.append(f"The {name} covers {sth.size} entries but the log holds only {size}: "
+                       "entries were removed.")
+        elif merkle.root(tree.get, sth.size) != sth.root:
+            out.append(f"The {name} does not match the root recomputed from entries "
+                       f"0-{sth.size - 1}: the log was changed after it was signed.")
+        if previous is not None and sth.size < previous[1].size:
+            out.append(f"The {name} signs fewer entries than the earlier "
+                       f"{_head_name(*previous)}: heads were reordered or replaced.")
+        previous = (head_id, sth)
+    return out

@@ -1,0 +1,96 @@
+"""Secrets, second factors and bearer tokens, each from the library its field trusts.
+
+- Secrets (passwords, machine-client keys) are stored only as argon2id hashes.
+- Residents add a TOTP second factor (RFC 6238) to their password.
+- Bearer tokens are JWTs signed with the register's own key (HS256), short-lived
+  and carrying a ``jti`` that the ``tokens`` table can revoke before expiry.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import jwt
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from openpesel.errors import OpenPeselError
+
+_hasher = PasswordHasher()
+ISSUER = "openpesel"
+
+
+class AuthError(OpenPeselError):
+    """Authentication failed; the message never says which part was wrong to an attacker."""
+
+    message = "The credentials are not valid."
+
+
+class TokenInvalid(AuthError):
+    message = "The bearer token is not valid."
+
+
+class TokenExpired(AuthError):
+    message = "The bearer token has expired; log in again."
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def check_secret(stored_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_now(secret: str, at: datetime.datetime) -> str:
+    return pyotp.TOTP(secret).at(at)
+
+
+def check_totp(secret: str, code: str, at: datetime.datetime) -> bool:
+    """One step of clock drift is tolerated either way, as RFC 6238 suggests."""
+    return pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)
+
+
+def new_signing_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@dataclass(frozen=True)
+class Claims:
+    principal: str
+    role: str
+    jti: str
+    expires_at: datetime.datetime
+
+
+def issue(key: bytes, principal: str, role: str, now: datetime.datetime,
+          ttl: datetime.timedelta) -> tuple[str, Claims]:
+    claims = Claims(principal, role, str(uuid.uuid4()), now + ttl)
+    token = jwt.encode({"iss": ISSUER, "sub": principal, "role": role, "jti": claims.jti,
+                        "iat": int(now.timestamp()), "exp": int(claims.expires_at.timestamp())},
+                       key, algorithm="HS256")
+    return token, claims
+
+
+def read(key: bytes, token: str, now: datetime.datetime) -> Claims:
+    """Check the signature and expiry against the register's clock."""
+    try:
+        data = jwt.decode(token, key, algorithms=["HS256"], issuer=ISSUER,
+                          options={"verify_exp": False, "require": ["exp", "sub", "jti"]})
+    except jwt.PyJWTError:
+        raise TokenInvalid() from None
+    expires = datetime.datetime.fromtimestamp(int(data["exp"]), datetime.UTC)
+    if expires <= now:
+        raise TokenExpired()
+    return Claims(str(data["sub"]), str(data.get("role", "")), str(data["jti"]), expires)

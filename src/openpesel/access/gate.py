@@ -1,0 +1,379 @@
+"""The register's accountable front door: every access is authorised and audited.
+
+Each method takes an ``Access`` (who asks, in which role, for what purpose and
+on which legal basis), decides it with ``policy.decide``, and then runs the
+work and appends the audit entry in one transaction, so there are no silent
+reads: if the entry cannot be written, the answer is not given either. A
+refused or failed request is audited too, with its outcome.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import func, literal_column, select
+
+from openpesel.access import credentials
+from openpesel.access.audit import AuditEntry, AuditLog
+from openpesel.access.policy import ROLE_AUTHORITY, Action, Role, decide, may_record
+from openpesel.errors import OpenPeselError, PersonNotFound, RegisterError
+from openpesel.number import is_valid, validate
+from openpesel.registry import events as ev
+from openpesel.registry.commands import Command, Recorded
+from openpesel.registry.rules import age_on
+from openpesel.registry.search import Hit, Query
+from openpesel.registry.service import Register
+from openpesel.storage import accounts
+from openpesel.storage import schema as t
+from openpesel.storage.store import TOKEN_KEY, Session
+
+T = TypeVar("T")
+TOKEN_TTL = datetime.timedelta(hours=8)
+
+
+class Forbidden(OpenPeselError):
+    message = "This principal may not do that."
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    person_id: uuid.UUID | None = None
+    jti: str | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    principal: Principal
+    purpose: str | None = None
+    legal_basis: str | None = None
+    case_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime.datetime
+    role: str
+
+
+@dataclass(frozen=True)
+class ReservationCheck:
+    pesel: str
+    reserved: bool
+    check_id: int
+    checked_at: datetime.datetime
+
+
+@dataclass
+class _Outcome:
+    """What an access touched, filled in as the work learns it; becomes the audit entry."""
+
+    person_id: uuid.UUID | None = None
+    pesel: str | None = None
+    fields: list[str] = field(default_factory=list)
+    index: int = -1
+
+
+class Gate:
+    def __init__(self, register: Register, audit: AuditLog,
+                 token_ttl: datetime.timedelta = TOKEN_TTL) -> None:
+        self.register = register
+        self.store = register.store
+        self.audit = audit
+        self.clock = register.clock
+        self.token_ttl = token_ttl
+        self._token_key: bytes | None = None
+
+    # -- principals ------------------------------------------------------
+
+    def add_principal(self, name: str, role: Role, secret: str, display_name: str = "",
+                      pesel: str | None = None) -> str | None:
+        """Create a principal; a resident is tied to their PESEL and gets a TOTP secret."""
+        if len(secret) < 12:
+            raise credentials.AuthError("A secret must have at least 12 characters.")
+        totp = credentials.new_totp_secret() if role is Role.RESIDENT else None
+        with self.store.write() as s:
+            person_id = None
+            if role is Role.RESIDENT:
+                if pesel is None:
+                    raise RegisterError("A resident's account needs their PESEL.")
+                person_id = self.register.resolve(pesel, s)
+            if accounts.find(s, name) is not None:
+                raise RegisterError(f"A principal named {name!r} already exists.")
+            accounts.add(s, accounts.Account(name, role.value, display_name or name,
+                                             credentials.hash_secret(secret), totp, person_id,
+                                             True), self.clock())
+        return totp
+
+    def deactivate(self, name: str) -> None:
+        with self.store.write() as s:
+            if not accounts.deactivate(s, name):
+                raise PersonNotFound(f"No principal named {name!r}.")
+
+    def principals(self) -> list[accounts.Account]:
+        with self.store.read() as s:
+            return accounts.all_accounts(s)
+
+    def _key(self, s: Session) -> bytes:
+        if self._token_key is None:
+            self._token_key = s.secret(TOKEN_KEY)
+        return self._token_key
+
+    def login(self, name: str, secret: str, totp: str | None = None) -> IssuedToken:
+        now = self.clock()
+        with self.store.write() as s:
+            account = accounts.find(s, name)
+            valid = (account is not None and account.active
+                     and credentials.check_secret(account.secret_hash, secret))
+            if valid and account is not None and account.totp_secret is not None:
+                valid = totp is not None and credentials.check_totp(account.totp_secret, totp,
+                                                                    now)
+            role = account.role if account else "unknown"
+            self.audit.append(s, AuditEntry(
+                principal=name, role=role, purpose="login", action="login",
+                person_id=account.person_id if account else None,
+                outcome="allowed" if valid else "denied", at=now))
+            issued = None
+            if valid and account is not None:
+                token, claims = credentials.issue(self._key(s), name, account.role, now,
+                                                  self.token_ttl)
+                accounts.remember_token(s, claims.jti, name, now, claims.expires_at)
+                issued = IssuedToken(token, claims.expires_at, account.role)
+        if issued is None:
+            raise credentials.AuthError()  # audited above, even though refused
+        return issued
+
+    def authenticate(self, token: str) -> Principal:
+        with self.store.read() as s:
+            claims = credentials.read(self._key(s), token, self.clock())
+            if not accounts.token_usable(s, claims.jti):
+                raise credentials.TokenInvalid("The bearer token has been revoked.")
+            account = accounts.find(s, claims.principal)
+        if account is None:
+            raise credentials.TokenInvalid()
+        return Principal(account.name, Role(account.role), account.person_id, claims.jti)
+
+    def revoke(self, principal: Principal, jti: str | None = None) -> None:
+        """Revoke one's own token, or (an administrator) anyone's."""
+        target = jti or principal.jti
+        if target is None:
+            raise credentials.TokenInvalid()
+        if jti is not None and jti != principal.jti and principal.role is not Role.ADMIN:
+            raise Forbidden("Only an administrator may revoke another principal's token.")
+        with self.store.write() as s:
+            if not accounts.revoke_token(s, target, self.clock()):
+                raise PersonNotFound("No such active token.")
+
+    # -- the audited path ------------------------------------------------
+
+    def _entry(self, access: Access, action: str, outcome: str, seen: _Outcome) -> AuditEntry:
+        p = access.principal
+        return AuditEntry(principal=p.name, role=p.role.value,
+                          purpose=access.purpose or action, legal_basis=access.legal_basis,
+                          case_ref=access.case_ref, action=action, person_id=seen.person_id,
+                          pesel=seen.pesel, fields=sorted(seen.fields), outcome=outcome,
+                          at=self.clock())
+
+    def _audited(self, access: Access, action: Action, audit_action: str, pesel: str | None,
+                 work: Callable[[Session, _Outcome], T], seen: _Outcome | None = None) -> T:
+        seen = seen or _Outcome()
+        seen.pesel = pesel
+        decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
+                          access.case_ref)
+        if not decision.allowed:
+            with self.store.write() as s:
+                self._identify(s, seen)
+                self.audit.append(s, self._entry(access, audit_action, "denied", seen))
+            raise Forbidden(decision.reason)
+        failure: OpenPeselError | None = None
+        with self.store.write() as s:
+            self._identify(s, seen)
+            try:
+                with s.conn.begin_nested():
+                    result = work(s, seen)
+                outcome = "allowed"
+            except PersonNotFound as exc:
+                failure, outcome = exc, "not_found"
+            except OpenPeselError as exc:
+                failure, outcome = exc, "refused"
+            seen.index = self.audit.append(s, self._entry(access, audit_action, outcome, seen))
+        if failure is not None:
+            raise failure
+        return result
+
+    @staticmethod
+    def _identify(s: Session, seen: _Outcome) -> None:
+        if seen.pesel and is_valid(seen.pesel):
+            held = s.holder(validate(seen.pesel))
+            seen.person_id = held[0] if held else None
+
+    # -- officials -------------------------------------------------------
+
+    def show(self, access: Access, pesel: str, as_of: datetime.date | None = None,
+             known_at: datetime.datetime | None = None) -> dict[str, Any]:
+        def work(s: Session, seen: _Outcome) -> dict[str, Any]:
+            record = self.register.show(pesel, as_of, known_at, session=s)
+            seen.fields = list(record)
+            return record
+        return self._audited(access, Action.READ_PERSON, "read", pesel, work)
+
+    def history(self, access: Access, pesel: str) -> list[ev.Event]:
+        def work(s: Session, seen: _Outcome) -> list[ev.Event]:
+            seen.fields = ["history"]
+            return self.register.history(pesel, session=s)
+        return self._audited(access, Action.READ_PERSON, "read", pesel, work)
+
+    def search(self, access: Access, query: Query) -> list[Hit]:
+        def work(s: Session, seen: _Outcome) -> list[Hit]:
+            seen.fields = ["search:" + query.text]
+            return self.register.search(query, session=s)
+        return self._audited(access, Action.SEARCH, "search", None, work)
+
+    def record(self, access: Access, kind: ev.Kind, payload: dict[str, Any], document_ref: str,
+               pesel: str | None = None, effective_date: datetime.date | None = None,
+               supersedes: int | None = None) -> Recorded:
+        role = access.principal.role
+        if role in ROLE_AUTHORITY and not may_record(role, kind):
+            self._audited(access, Action.RECORD, "write", pesel, _refuse(
+                f"A {role.value} may not record {kind.value} (Art. 10)."))
+        authority = ROLE_AUTHORITY.get(role, ev.Authority.USC)
+
+        def work(s: Session, seen: _Outcome) -> Recorded:
+            seen.fields = [kind.value, *payload]
+            done = self.register.record_in(s, Command(kind, payload, authority, document_ref,
+                                                      pesel, effective_date, supersedes))
+            seen.person_id, seen.pesel = done.person_id, done.pesel
+            return done
+        return self._audited(access, Action.RECORD, "write", pesel, work)
+
+    def check_reservation(self, access: Access, pesel: str) -> ReservationCheck:
+        number = validate(pesel)
+        now = self.clock()
+
+        def work(s: Session, seen: _Outcome) -> bool:
+            seen.fields = ["reservation"]
+            return s.reserved(number, now)
+        seen = _Outcome()
+        reserved = self._audited(access, Action.CHECK_RESERVATION, "check", number, work, seen)
+        return ReservationCheck(number, reserved, seen.index, now)
+
+    def statistics(self, access: Access) -> dict[str, Any]:
+        def work(s: Session, seen: _Outcome) -> dict[str, Any]:
+            seen.fields = ["aggregates"]
+            c = t.persons.c
+            # Literal arguments, not bound ones: PostgreSQL must see the same expression in
+            # SELECT and GROUP BY.
+            region = func.substr(c.teryt, literal_column("1"), literal_column("2"))
+            rows = s.conn.execute(select(region, c.sex, func.count())
+                                  .where(c.alive.is_(True)).group_by(region, c.sex)).all()
+            by_region: dict[str, dict[str, int]] = {}
+            for region, sex, count in rows:
+                by_region.setdefault(region or "none", {})[sex] = int(count)
+            return {"alive_by_voivodeship_and_sex": by_region,
+                    "alive": sum(sum(v.values()) for v in by_region.values())}
+        return self._audited(access, Action.READ_AGGREGATES, "aggregate", None, work)
+
+    # -- residents -------------------------------------------------------
+
+    def _own_pesel(self, s: Session, access: Access) -> str:
+        person = access.principal.person_id
+        record = s.record(person) if person else None
+        if record is None:
+            raise PersonNotFound("This account is not tied to a person in the register.")
+        return str(record["pesel"])
+
+    def my_record(self, access: Access, child_pesel: str | None = None) -> dict[str, Any]:
+        """Your own record, or that of your minor child."""
+        def work(s: Session, seen: _Outcome) -> dict[str, Any]:
+            pesel = self._own_pesel(s, access)
+            if child_pesel is not None:
+                pesel = self._minor_child(s, access, child_pesel)
+            record = self.register.show(pesel, session=s)
+            seen.pesel, seen.fields = pesel, list(record)
+            return record
+        return self._audited(access, Action.READ_SELF, "read", child_pesel, work)
+
+    def my_children(self, access: Access) -> list[dict[str, Any]]:
+        def work(s: Session, seen: _Outcome) -> list[dict[str, Any]]:
+            me = self.register.show(self._own_pesel(s, access), session=s)
+            seen.fields = ["links"]
+            return [link for link in me["links"] if link["relation"] == "child"]
+        return self._audited(access, Action.READ_SELF, "read", None, work)
+
+    def _minor_child(self, s: Session, access: Access, child_pesel: str) -> str:
+        me = self.register.show(self._own_pesel(s, access), session=s)
+        number = validate(child_pesel)
+        child = self.register.state(number, session=s)
+        if not any(link["relation"] == "child" and link["pesel"] == child.pesel
+                   for link in me["links"]):
+            raise Forbidden("A parent may read only their own children's records.")
+        if age_on(child.birth_date, self.clock().date()) >= 18:
+            raise Forbidden("An adult child's record is theirs alone.")
+        return child.pesel
+
+    def my_history(self, access: Access) -> list[ev.Event]:
+        def work(s: Session, seen: _Outcome) -> list[ev.Event]:
+            seen.fields = ["history"]
+            return self.register.history(self._own_pesel(s, access), session=s)
+        return self._audited(access, Action.READ_SELF, "read", None, work)
+
+    def reserve(self, access: Access) -> Recorded:
+        now = self.clock()
+
+        def work(s: Session, seen: _Outcome) -> Recorded:
+            seen.fields = ["reservation"]
+            return self.register.record_in(s, Command(
+                ev.Kind.PESEL_RESERVED, {"at": now.isoformat()}, ev.Authority.MINISTER,
+                f"online/{access.principal.name}/{now:%Y%m%d%H%M%S}",
+                self._own_pesel(s, access), now.date()))
+        return self._audited(access, Action.RESERVE_SELF, "reserve", None, work)
+
+    def withdraw(self, access: Access, at: datetime.datetime | None = None) -> Recorded:
+        """Withdraw now, or schedule the withdrawal for ``at``."""
+        now = self.clock()
+        when = max(at or now, now)
+
+        def work(s: Session, seen: _Outcome) -> Recorded:
+            seen.fields = ["reservation"]
+            return self.register.record_in(s, Command(
+                ev.Kind.RESERVATION_WITHDRAWN,
+                {"at": when.isoformat(), "requested_at": now.isoformat()},
+                ev.Authority.MINISTER, f"online/{access.principal.name}/{now:%Y%m%d%H%M%S}",
+                self._own_pesel(s, access), now.date()))
+        return self._audited(access, Action.RESERVE_SELF, "withdraw", None, work)
+
+    def my_audit(self, access: Access, only: str | None = None) -> list[tuple[int, AuditEntry]]:
+        """Who accessed my data (or, with ``only="check"``, who checked my reservation)."""
+        def work(s: Session, seen: _Outcome) -> list[tuple[int, AuditEntry]]:
+            seen.fields = ["audit"]
+            person = access.principal.person_id
+            assert person is not None
+            entries = self.audit.entries_for(s, person)
+            return [(i, e) for i, e in entries if (only is None or e.action == only)
+                    and e.principal != access.principal.name]
+        return self._audited(access, Action.READ_SELF, "read-audit", None, work)
+
+
+def _refuse(reason: str) -> Callable[[Session, _Outcome], Any]:
+    def work(_s: Session, _seen: _Outcome) -> Any:
+        raise Forbidden(reason)
+    return work
+
+
+def access_report(gate: Gate, access: Access, only: str | None = None) -> dict[str, Any]:
+    """The signed report of who accessed (or, ``only="check"``, checked) my data."""
+    from openpesel.access import report
+
+    entries = gate.my_audit(access, only)
+    now = gate.clock()
+    with gate.store.write() as s:
+        head = gate.audit.head(s, now)
+        proved = [(i, e, gate.audit.inclusion_proof(s, i, head.size)) for i, e in entries]
+        pesel = gate._own_pesel(s, access)
+    return report.build(pesel, proved, head, gate.audit.key, now)

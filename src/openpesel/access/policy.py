@@ -1,0 +1,124 @@
+"""Who may do what, and for which purpose: one table that mirrors the law.
+
+Every request that touches personal data names a principal, a role and a
+purpose. Police, courts and prosecutors must also state the legal basis and
+the case reference. Which events a role may record follows from the office it
+acts for and Art. 10 (``registry.events.AUTHORS``), so the register and the
+access layer can never disagree about it.
+
+>>> decide(Role.BANK, Action.CHECK_RESERVATION, "credit application").allowed
+True
+>>> decide(Role.BANK, Action.READ_PERSON, "curiosity").reason
+"A bank may not read a person's record."
+>>> decide(Role.POLICE, Action.READ_PERSON, "investigation").reason
+'Police must state the legal basis and the case reference.'
+>>> may_record(Role.USC_REGISTRAR, Kind.BIRTH), may_record(Role.MUNICIPAL_CLERK, Kind.BIRTH)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from openpesel.registry.events import AUTHORS, Authority, Kind
+
+
+class Role(enum.StrEnum):
+    USC_REGISTRAR = "usc_registrar"
+    MUNICIPAL_CLERK = "municipal_clerk"
+    PASSPORT_OFFICE = "passport_office"
+    VOIVODE = "voivode"
+    POLICE = "police"
+    COURT = "court"
+    PROSECUTOR = "prosecutor"
+    BANK = "bank"
+    NOTARY = "notary"
+    TELECOM = "telecom"
+    STATISTICS = "statistics"
+    RESIDENT = "resident"
+    ADMIN = "admin"
+
+
+class Action(enum.StrEnum):
+    RECORD = "record"
+    READ_PERSON = "read_person"
+    SEARCH = "search"
+    CHECK_RESERVATION = "check_reservation"
+    READ_AGGREGATES = "read_aggregates"
+    READ_SELF = "read_self"
+    RESERVE_SELF = "reserve_self"
+    MANAGE_USERS = "manage_users"
+    AUDIT = "audit"
+    BULK = "bulk"  # export, import, rebuild: the whole register at once
+
+
+ROLE_AUTHORITY: dict[Role, Authority] = {
+    Role.USC_REGISTRAR: Authority.USC,
+    Role.MUNICIPAL_CLERK: Authority.GMINA,
+    Role.PASSPORT_OFFICE: Authority.PASSPORT,
+    Role.VOIVODE: Authority.VOIVODE,
+}
+
+_OFFICE = frozenset({Action.RECORD, Action.READ_PERSON, Action.SEARCH})
+_LAW = frozenset({Action.READ_PERSON, Action.SEARCH})
+_CHECK = frozenset({Action.CHECK_RESERVATION})
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.USC_REGISTRAR: _OFFICE,
+    Role.MUNICIPAL_CLERK: _OFFICE,
+    Role.PASSPORT_OFFICE: _OFFICE,
+    Role.VOIVODE: _OFFICE,
+    Role.POLICE: _LAW,
+    Role.COURT: _LAW,
+    Role.PROSECUTOR: _LAW,
+    Role.BANK: _CHECK,
+    Role.NOTARY: _CHECK,
+    Role.TELECOM: _CHECK,
+    Role.STATISTICS: frozenset({Action.READ_AGGREGATES}),
+    Role.RESIDENT: frozenset({Action.READ_SELF, Action.RESERVE_SELF}),
+    Role.ADMIN: frozenset({Action.MANAGE_USERS, Action.AUDIT, Action.BULK}),
+}
+"""The whole matrix; tests enumerate every pair of role and action."""
+
+NEEDS_LEGAL_BASIS = frozenset({Role.POLICE, Role.COURT, Role.PROSECUTOR})
+NO_PURPOSE_NEEDED = frozenset({Action.READ_AGGREGATES, Action.MANAGE_USERS, Action.AUDIT,
+                               Action.READ_SELF, Action.RESERVE_SELF})
+"""Actions on no one else's personal data: the purpose is implied."""
+
+_ARTICLE = {Role.USC_REGISTRAR: "A USC registrar", Role.MUNICIPAL_CLERK: "A municipal clerk",
+            Role.PASSPORT_OFFICE: "A passport office", Role.VOIVODE: "A voivode",
+            Role.POLICE: "Police", Role.COURT: "A court", Role.PROSECUTOR: "A prosecutor",
+            Role.BANK: "A bank", Role.NOTARY: "A notary", Role.TELECOM: "A telecom",
+            Role.STATISTICS: "Statistics", Role.RESIDENT: "A resident",
+            Role.ADMIN: "An administrator"}
+_WHAT = {Action.RECORD: "record events", Action.READ_PERSON: "read a person's record",
+         Action.SEARCH: "search the register", Action.CHECK_RESERVATION: "check reservations",
+         Action.READ_AGGREGATES: "read statistics", Action.READ_SELF: "read residents' own data",
+         Action.RESERVE_SELF: "reserve a resident's number", Action.MANAGE_USERS: "manage users",
+         Action.AUDIT: "administer the audit log", Action.BULK: "export or import the register"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+
+
+def decide(role: Role, action: Action, purpose: str | None, legal_basis: str | None = None,
+           case_ref: str | None = None) -> Decision:
+    if action not in PERMISSIONS[role]:
+        return Decision(False, f"{_ARTICLE[role]} may not {_WHAT[action]}.")
+    if action not in NO_PURPOSE_NEEDED and not (purpose or "").strip():
+        return Decision(False, "State the purpose of the request (the X-Purpose header).")
+    if role in NEEDS_LEGAL_BASIS and action in _LAW and not (
+            (legal_basis or "").strip() and (case_ref or "").strip()):
+        return Decision(False, f"{_ARTICLE[role]} must state the legal basis and the case "
+                               "reference.")
+    return Decision(True)
+
+
+def may_record(role: Role, kind: Kind) -> bool:
+    """Whether the role's office may record ``kind`` under Art. 10."""
+    authority = ROLE_AUTHORITY.get(role)
+    return authority is not None and authority in AUTHORS[kind]

@@ -1,0 +1,88 @@
+"""Administrators: principals, the audit log, and whole-register operations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from openpesel.access.gate import Access, Forbidden, Gate
+from openpesel.access.policy import Action, decide
+from openpesel.api.deps import access, gate
+from openpesel.api.models import ERRORS, EventOut, Page, UserIn, UserOut
+from openpesel.api.paging import Limit, Offset
+from openpesel.api.routes_register import event_out
+
+router = APIRouter(tags=["admin"], responses=ERRORS)
+Admin = Annotated[Access, Depends(access)]
+TheGate = Annotated[Gate, Depends(gate)]
+
+
+def _require(a: Access, action: Action) -> None:
+    decision = decide(a.principal.role, action, a.purpose or action.value)
+    if not decision.allowed:
+        raise Forbidden(decision.reason)
+
+
+@router.post("/users", status_code=201, summary="Create a principal")
+def add_user(body: UserIn, a: Admin, g: TheGate) -> UserOut:
+    _require(a, Action.MANAGE_USERS)
+    totp = g.add_principal(body.name, body.role, body.secret, body.display_name, body.pesel)
+    return UserOut(name=body.name, role=body.role.value,
+                   display_name=body.display_name or body.name, active=True, totp_secret=totp)
+
+
+@router.get("/users", summary="List principals")
+def list_users(a: Admin, g: TheGate) -> list[UserOut]:
+    _require(a, Action.MANAGE_USERS)
+    return [UserOut(name=u.name, role=u.role, display_name=u.display_name, active=u.active)
+            for u in g.principals()]
+
+
+@router.delete("/users/{name}", status_code=204, summary="Deactivate a principal")
+def deactivate_user(name: str, a: Admin, g: TheGate) -> None:
+    _require(a, Action.MANAGE_USERS)
+    g.deactivate(name)
+
+
+@router.get("/audit/head", tags=["audit"], summary="Sign and return the audit log's tree head")
+def audit_head(a: Admin, g: TheGate) -> dict[str, Any]:
+    with g.store.write() as s:
+        return g.audit.head(s, g.clock()).to_json()
+
+
+@router.get("/audit/verify", tags=["audit"], summary="Recompute and check the whole log")
+def audit_verify(a: Admin, g: TheGate) -> dict[str, Any]:
+    _require(a, Action.AUDIT)
+    with g.store.read() as s:
+        report = g.audit.verify(s)
+    return {"ok": report.ok, "size": report.size, "problems": list(report.problems)}
+
+
+@router.get("/audit/proofs/consistency", tags=["audit"], summary="RFC 6962 consistency proof")
+def consistency(a: Admin, g: TheGate, old: Annotated[int, Query(ge=0)],
+                new: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+    with g.store.read() as s:
+        proof = g.audit.consistency_proof(s, old, new)
+    return {"old": old, "new": new, "proof": [h.hex() for h in proof]}
+
+
+@router.get("/export", tags=["bulk"], summary="The event log, a page at a time")
+def export(a: Admin, g: TheGate, limit: Limit = 100, offset: Offset = 0) -> Page[EventOut]:
+    _require(a, Action.BULK)
+    events = list(g.register.export())
+    return Page[EventOut](items=[event_out(e) for e in events[offset:offset + limit]],
+                          total=len(events), limit=limit, offset=offset)
+
+
+@router.post("/import", tags=["bulk"], summary="Replay an exported JSONL log (all or nothing)")
+def import_log(a: Admin, g: TheGate,
+               body: Annotated[str, Body(media_type="application/x-ndjson")]) -> dict[str, int]:
+    _require(a, Action.BULK)
+    return {"imported": g.register.import_events(body.splitlines())}
+
+
+@router.post("/rebuild-projections", tags=["bulk"], summary="Replay the log into fresh tables")
+def rebuild(a: Admin, g: TheGate) -> dict[str, int]:
+    _require(a, Action.BULK)
+    return {"people": g.register.rebuild_projections()}

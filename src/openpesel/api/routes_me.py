@@ -1,0 +1,66 @@
+"""Residents: my record, my history, who accessed it, and my PESEL reservation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from openpesel.access.gate import Access, Gate, access_report
+from openpesel.access.report import to_pdf
+from openpesel.api.deps import access, gate
+from openpesel.api.models import ERRORS, EventOut, Page, RecordedOut, WithdrawIn
+from openpesel.api.paging import Limit, Offset, page
+from openpesel.api.routes_register import event_out
+
+router = APIRouter(prefix="/me", tags=["me"], responses=ERRORS)
+Mine = Annotated[Access, Depends(access)]
+TheGate = Annotated[Gate, Depends(gate)]
+
+
+@router.get("", summary="My record")
+def my_record(a: Mine, g: TheGate) -> dict[str, Any]:
+    return g.my_record(a)
+
+
+@router.get("/history", summary="My timeline")
+def my_history(a: Mine, g: TheGate, limit: Limit = 100, offset: Offset = 0) -> Page[EventOut]:
+    return page([event_out(e) for e in g.my_history(a)], limit, offset)
+
+
+@router.get("/children", summary="My children (links to their records while they are minors)")
+def my_children(a: Mine, g: TheGate) -> list[dict[str, Any]]:
+    return g.my_children(a)
+
+
+@router.get("/children/{pesel}", summary="My minor child's record")
+def my_child(pesel: str, a: Mine, g: TheGate) -> dict[str, Any]:
+    return g.my_record(a, child_pesel=pesel)
+
+
+@router.get("/access-report", summary="Who accessed my data: a signed report, JSON or PDF",
+            responses={200: {"content": {"application/pdf": {}}}})
+def my_access_report(a: Mine, g: TheGate,
+                     format: Annotated[Literal["json", "pdf"], Query()] = "json") -> Any:
+    report = access_report(g, a)
+    if format == "pdf":
+        return Response(to_pdf(report), media_type="application/pdf")
+    return report
+
+
+@router.get("/reservation-checks", summary="Who checked my reservation: a signed report")
+def my_reservation_checks(a: Mine, g: TheGate) -> dict[str, Any]:
+    return access_report(g, a, only="check")
+
+
+@router.post("/reservation", status_code=201, summary="Reserve my PESEL (adults only)")
+def reserve(a: Mine, g: TheGate) -> RecordedOut:
+    done = g.reserve(a)
+    return RecordedOut(pesel=done.pesel, seqs=list(done.seqs))
+
+
+@router.post("/reservation/withdrawal", status_code=201,
+             summary="Withdraw my reservation now, or schedule it; re-reserving waits 30 min")
+def withdraw(body: WithdrawIn, a: Mine, g: TheGate) -> RecordedOut:
+    done = g.withdraw(a, body.at)
+    return RecordedOut(pesel=done.pesel, seqs=list(done.seqs))

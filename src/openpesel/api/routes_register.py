@@ -1,0 +1,111 @@
+"""Officials and machine clients: login, numbers, people, events, reservation checks."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from openpesel.access.gate import Access, Gate, Principal
+from openpesel.api.deps import RateLimited, access, gate, principal
+from openpesel.api.models import (
+    ERRORS,
+    CheckOut,
+    EventIn,
+    EventOut,
+    HitOut,
+    NumberOut,
+    Page,
+    RecordedOut,
+    RevokeRequest,
+    TokenOut,
+    TokenRequest,
+)
+from openpesel.api.paging import Limit, Offset, page
+from openpesel.number import get_birth_date, get_sex, validate
+from openpesel.registry import events as ev
+from openpesel.registry.search import Query as SearchQuery
+
+router = APIRouter(responses=ERRORS)
+Purposeful = Annotated[Access, Depends(access)]
+TheGate = Annotated[Gate, Depends(gate)]
+
+
+def event_out(e: ev.Event) -> EventOut:
+    return EventOut(seq=e.seq, kind=e.kind.value, effective_date=e.effective_date,
+                    recorded_at=e.recorded_at, authority=e.authority.value,
+                    document_ref=e.document_ref, supersedes=e.supersedes,
+                    payload=e.payload_json())
+
+
+@router.post("/auth/token", tags=["auth"], summary="Log in and get a bearer token")
+def login(body: TokenRequest, g: TheGate, request: Request) -> TokenOut:
+    client = request.client.host if request.client else "unknown"
+    if not request.app.state.bucket.allow(f"login:{client}:{body.username}"):
+        raise RateLimited()
+    issued = g.login(body.username, body.secret, body.totp)
+    return TokenOut(access_token=issued.token, expires_at=issued.expires_at, role=issued.role)
+
+
+@router.post("/auth/revoke", tags=["auth"], status_code=204,
+             summary="Revoke your token, or (administrators) any token by its id")
+def revoke(body: RevokeRequest, who: Annotated[Principal, Depends(principal)],
+           g: TheGate) -> None:
+    g.revoke(who, body.jti)
+
+
+@router.get("/numbers/{pesel}", tags=["numbers"], summary="Validate and decode a PESEL")
+def number(pesel: str) -> NumberOut:
+    valid = validate(pesel)
+    return NumberOut(pesel=valid, birth_date=get_birth_date(valid), sex=get_sex(valid).value)
+
+
+@router.get("/persons", tags=["persons"], summary="Search by name or PESEL")
+def search_persons(
+    a: Purposeful, g: TheGate,
+    q: Annotated[str, Query(min_length=1, max_length=200, description="Names or a PESEL")],
+    born: datetime.date | None = None,
+    year: Annotated[int | None, Query(ge=1800, le=2299)] = None,
+    sex: Annotated[str | None, Query(pattern="^[FM]$")] = None,
+    teryt: Annotated[str | None, Query(pattern=r"^\d{2,7}$")] = None,
+    limit: Limit = 20, offset: Offset = 0,
+) -> Page[HitOut]:
+    hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=offset + limit))
+    return page([HitOut(**h.__dict__) for h in hits], limit, offset)
+
+
+@router.get("/persons/{pesel}", tags=["persons"],
+            summary="A person's record, now or as of a date as known at a moment")
+def read_person(pesel: str, a: Purposeful, g: TheGate, as_of: datetime.date | None = None,
+                known_at: datetime.datetime | None = None) -> dict[str, Any]:
+    if known_at is not None and known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=datetime.UTC)
+    return g.show(a, pesel, as_of, known_at)
+
+
+@router.get("/persons/{pesel}/history", tags=["persons"], summary="A person's timeline")
+def person_history(pesel: str, a: Purposeful, g: TheGate, limit: Limit = 100,
+                   offset: Offset = 0) -> Page[EventOut]:
+    return page([event_out(e) for e in g.history(a, pesel)], limit, offset)
+
+
+@router.post("/events", tags=["events"], status_code=201,
+             summary="Record an event; the office is the caller's role's (Art. 10)")
+def record_event(body: EventIn, a: Purposeful, g: TheGate) -> RecordedOut:
+    done = g.record(a, ev.parse_kind(body.kind), body.payload, body.document_ref, body.pesel,
+                    body.effective_date, body.supersedes)
+    return RecordedOut(pesel=done.pesel, seqs=list(done.seqs))
+
+
+@router.get("/reservations/{pesel}", tags=["reservations"],
+            summary="Is this PESEL reserved? For banks, notaries and telecoms")
+def check_reservation(pesel: str, a: Purposeful, g: TheGate) -> CheckOut:
+    done = g.check_reservation(a, pesel)
+    return CheckOut(pesel=done.pesel, reserved=done.reserved, check_id=done.check_id,
+                    checked_at=done.checked_at)
+
+
+@router.get("/statistics/population", tags=["statistics"], summary="Aggregates only")
+def statistics(a: Purposeful, g: TheGate) -> dict[str, Any]:
+    return g.statistics(a)

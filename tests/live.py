@@ -1,0 +1,79 @@
+"""A real uvicorn server on 127.0.0.1 for API tests, with principals for every role."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+
+from openpesel.access.credentials import totp_now
+from openpesel.access.gate import Gate
+from openpesel.access.policy import Role
+from openpesel.api.app import build_gate, create_app
+from openpesel.config import Settings
+from openpesel.registry.service import Register
+
+SECRET = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    url: str
+    gate: Gate
+    totp: dict[str, str] = field(default_factory=dict)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url + "/api/v1", timeout=30)
+
+    def token(self, name: str) -> str:
+        body = {"username": name, "secret": SECRET}
+        if name in self.totp:
+            body["totp"] = totp_now(self.totp[name], self.gate.clock())
+        with self.client() as c:
+            r = c.post("/auth/token", json=body)
+            assert r.status_code == 200, r.text
+            return str(r.json()["access_token"])
+
+    def as_(self, name: str, purpose: str | None = "test", **headers: str) -> httpx.Client:
+        c = self.client()
+        c.headers["Authorization"] = f"Bearer {self.token(name)}"
+        if purpose:
+            c.headers["X-Purpose"] = purpose
+        c.headers.update(headers)
+        return c
+
+
+@contextmanager
+def live_server(register: Register, settings: Settings, rate: float = 500.0,
+                burst: int = 1000) -> Iterator[Live]:
+    gate = build_gate(settings, register)
+    for role in Role:
+        if role is not Role.RESIDENT:
+            gate.add_principal(role.value, role, SECRET)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(gate, rate, burst), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", gate)
+    finally:
+        server.should_exit = True
+        thread.join(10)
