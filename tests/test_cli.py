@@ -144,3 +144,29 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     out = subprocess.run([str(exe), "validate", "--json", "44051401359"], capture_output=True,
                          text=True, check=True, env={"OPENPESEL_DATA_DIR": str(tmp_path)})
     assert json.loads(out.stdout)[0]["sex"] == "M"
+
+
+def test_users_and_the_audit_log_from_the_command_line(cli: Cli, store: Store, tmp_path: Path
+                                                       ) -> None:
+    cli.env["OPENPESEL_DATA_DIR"] = str(tmp_path)
+    cli.env["OPENPESEL_SECRET"] = "a long enough secret"
+    assert "created admin root" in cli("users", "add", "root", "--role", "admin")
+    pesel = _birth(cli, "Ala", "Kot", "F", "1990-01-01")
+    out = cli("users", "add", "ala", "--role", "resident", "--pesel", pesel)
+    assert "TOTP secret" in out
+    err = cli("users", "add", "bob", "--role", "resident", code=6)
+    assert "needs their PESEL" in err
+    listed = cli.json("users", "list")
+    assert isinstance(listed, list) and {u["name"] for u in listed} == {"root", "ala"}
+    head = json.loads(cli("audit", "head"))
+    assert head["tree_size"] >= 1
+    assert "audit log verified" in cli("audit", "verify")
+    with store.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entries_no_delete")
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")
+        conn.exec_driver_sql("DELETE FROM audit_entries WHERE idx = 0")
+    err = cli("audit", "verify", code=10)
+    assert err.startswith("error: ") and "0" in err
+    assert "deactivated ala" in cli("users", "deactivate", "ala")

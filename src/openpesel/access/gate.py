@@ -237,12 +237,15 @@ class Gate:
 
     def record(self, access: Access, kind: ev.Kind, payload: dict[str, Any], document_ref: str,
                pesel: str | None = None, effective_date: datetime.date | None = None,
-               supersedes: int | None = None) -> Recorded:
+               supersedes: int | None = None,
+               authority: ev.Authority | None = None) -> Recorded:
+        """Record an event for the caller's office; the console operator names the office."""
         role = access.principal.role
         if role in ROLE_AUTHORITY and not may_record(role, kind):
             self._audited(access, Action.RECORD, "write", pesel, _refuse(
                 f"A {role.value} may not record {kind.value} (Art. 10)."))
-        authority = ROLE_AUTHORITY.get(role, ev.Authority.USC)
+        if role is not Role.OPERATOR or authority is None:
+            authority = ROLE_AUTHORITY.get(role, ev.Authority.USC)
 
         def work(s: Session, seen: _Outcome) -> Recorded:
             seen.fields = [kind.value, *payload]
@@ -251,6 +254,31 @@ class Gate:
             seen.person_id, seen.pesel = done.person_id, done.pesel
             return done
         return self._audited(access, Action.RECORD, "write", pesel, work)
+
+    def record_file(self, access: Access, lines: list[str]) -> list[Recorded]:
+        """A file of commands, all or nothing, as one audited bulk write."""
+        def work(s: Session, seen: _Outcome) -> list[Recorded]:
+            seen.fields = [f"lines:{len(lines)}"]
+            return self.register.record_file(lines, session=s)
+        return self._audited(access, Action.BULK, "bulk-record", None, work)
+
+    def import_events(self, access: Access, lines: list[str]) -> int:
+        def work(s: Session, seen: _Outcome) -> int:
+            seen.fields = [f"lines:{len(lines)}"]
+            return self.register.import_events(lines, session=s)
+        return self._audited(access, Action.BULK, "bulk-import", None, work)
+
+    def rebuild_projections(self, access: Access) -> int:
+        def work(s: Session, seen: _Outcome) -> int:
+            return self.register.rebuild_projections(session=s)
+        return self._audited(access, Action.BULK, "bulk-rebuild", None, work)
+
+    def export(self, access: Access) -> list[ev.Event]:
+        """The whole log; the export itself is audited, as it discloses everyone."""
+        def work(s: Session, seen: _Outcome) -> list[ev.Event]:
+            seen.fields = ["events"]
+            return list(s.iter_events())
+        return self._audited(access, Action.BULK, "bulk-export", None, work)
 
     def check_reservation(self, access: Access, pesel: str) -> ReservationCheck:
         number = validate(pesel)

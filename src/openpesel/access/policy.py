@@ -38,6 +38,7 @@ class Role(enum.StrEnum):
     STATISTICS = "statistics"
     RESIDENT = "resident"
     ADMIN = "admin"
+    OPERATOR = "operator"  # the register's own operator at the console (the CLI)
 
 
 class Action(enum.StrEnum):
@@ -78,6 +79,8 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.STATISTICS: frozenset({Action.READ_AGGREGATES}),
     Role.RESIDENT: frozenset({Action.READ_SELF, Action.RESERVE_SELF}),
     Role.ADMIN: frozenset({Action.MANAGE_USERS, Action.AUDIT, Action.BULK}),
+    Role.OPERATOR: frozenset({Action.RECORD, Action.READ_PERSON, Action.SEARCH, Action.BULK,
+                              Action.AUDIT, Action.MANAGE_USERS}),
 }
 """The whole matrix; tests enumerate every pair of role and action."""
 
@@ -91,7 +94,7 @@ _ARTICLE = {Role.USC_REGISTRAR: "A USC registrar", Role.MUNICIPAL_CLERK: "A muni
             Role.POLICE: "Police", Role.COURT: "A court", Role.PROSECUTOR: "A prosecutor",
             Role.BANK: "A bank", Role.NOTARY: "A notary", Role.TELECOM: "A telecom",
             Role.STATISTICS: "Statistics", Role.RESIDENT: "A resident",
-            Role.ADMIN: "An administrator"}
+            Role.ADMIN: "An administrator", Role.OPERATOR: "An operator"}
 _WHAT = {Action.RECORD: "record events", Action.READ_PERSON: "read a person's record",
          Action.SEARCH: "search the register", Action.CHECK_RESERVATION: "check reservations",
          Action.READ_AGGREGATES: "read statistics", Action.READ_SELF: "read residents' own data",

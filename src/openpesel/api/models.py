@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from openpesel.access.policy import Role
+from openpesel.registry.events import Authority
 
 T = TypeVar("T")
 
@@ -46,6 +47,9 @@ class EventIn(Strict):
     document_ref: str = Field(min_length=1, max_length=120)
     effective_date: datetime.date | None = None
     supersedes: int | None = Field(default=None, ge=1)
+    authority: Authority | None = Field(
+        default=None, description="The office; only an operator names it, others act for "
+                                  "their role's office.")
 
 
 class RecordedOut(BaseModel):

@@ -94,7 +94,7 @@ def person_history(pesel: str, a: Purposeful, g: TheGate, limit: Limit = 100,
              summary="Record an event; the office is the caller's role's (Art. 10)")
 def record_event(body: EventIn, a: Purposeful, g: TheGate) -> RecordedOut:
     done = g.record(a, ev.parse_kind(body.kind), body.payload, body.document_ref, body.pesel,
-                    body.effective_date, body.supersedes)
+                    body.effective_date, body.supersedes, body.authority)
     return RecordedOut(pesel=done.pesel, seqs=list(done.seqs))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
-from openpesel.access.gate import Gate
+from openpesel.access.gate import Access, Gate, Principal
 from openpesel.access.policy import Role
 from openpesel.cli import render
 from openpesel.config import Settings
@@ -34,7 +35,6 @@ from openpesel.errors import (
 )
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
-from openpesel.registry.commands import Command
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
@@ -56,11 +56,27 @@ DocumentOpt = Annotated[str, typer.Option("--document", "-d",
                                           help="Reference of the certificate or decision.")]
 
 
+_console = {"purpose": "console administration"}
+
+
+@app.callback()
+def _options(purpose: Annotated[str, typer.Option(
+        help="Why you are doing this; it goes into the audit log.")] = _console["purpose"],
+             ) -> None:
+    _console["purpose"] = purpose
+
+
 def register(*, must_exist: bool = True) -> Register:
     store = Store(Settings().url())
     if must_exist and not store.initialised():
         raise NotInitialised()
     return Register(store)
+
+
+def operator() -> tuple[Gate, Access]:
+    """The console operator: audited as ``console:<OS user>`` like any other principal."""
+    me = Principal(f"console:{getpass.getuser()}", Role.OPERATOR)
+    return _gate(), Access(me, _console["purpose"])
 
 
 def fail(exc: OpenPeselError) -> None:
@@ -146,17 +162,15 @@ def record(
 ) -> None:
     """Record one event, or every event of a JSONL file (all or nothing)."""
     with clear_errors():
-        reg = register()
+        gate, access = operator()
         if file is not None:
-            with file.open(encoding="utf-8") as fh:
-                done = reg.record_file(fh)
+            done = gate.record_file(access, _lines(file))
         else:
             if kind is None:
                 raise InvalidEvent("Give an event kind, or --file with a JSONL file of events.")
             k = ev.parse_kind(kind)
-            done = [reg.record(Command(
-                k, _parse_fields(k, field or [], data), authority, document, pesel,
-                effective.date() if effective else None, supersedes))]
+            done = [gate.record(access, k, _parse_fields(k, field or [], data), document, pesel,
+                                effective.date() if effective else None, supersedes, authority)]
     if as_json:
         render.emit_json([dataclasses.asdict(d) for d in done])
     else:
@@ -201,7 +215,8 @@ def show(
 ) -> None:
     """Show a person's record, now or as of a date and as known at a moment."""
     with clear_errors():
-        record_ = register().show(pesel, as_of.date() if as_of else None, _moment(known_at))
+        gate, access = operator()
+        record_ = gate.show(access, pesel, as_of.date() if as_of else None, _moment(known_at))
     if as_json:
         render.emit_json(record_)
     else:
@@ -212,7 +227,8 @@ def show(
 def history(pesel: str, as_json: JsonFlag = False) -> None:
     """A person's timeline: every event, corrections and corrected entries included."""
     with clear_errors():
-        events = register().history(pesel)
+        gate, access = operator()
+        events = gate.history(access, pesel)
     if as_json:
         render.emit_json([json.loads(event_to_json(e)) for e in events])
     else:
@@ -231,8 +247,9 @@ def search(
 ) -> None:
     """Find people by name, tolerating typos and missing Polish letters."""
     with clear_errors():
-        found = register().search(Query(text, born.date() if born else None, year,
-                                        sex.upper() if sex else None, teryt, limit))
+        gate, access = operator()
+        found = gate.search(access, Query(text, born.date() if born else None, year,
+                                          sex.upper() if sex else None, teryt, limit))
     if as_json:
         render.emit_json([dataclasses.asdict(h) for h in found])
     else:
@@ -243,9 +260,10 @@ def search(
 def export(output: Annotated[Path | None, typer.Option("--output", "-o")] = None) -> None:
     """Write the whole event log as JSON Lines (to stdout by default)."""
     with clear_errors():
-        reg = register()
+        gate, access = operator()
+        events = gate.export(access)
         with (output.open("w", encoding="utf-8") if output else _stdout()) as fh:
-            for e in reg.export():
+            for e in events:
                 fh.write(event_to_json(e) + "\n")
 
 
@@ -254,16 +272,20 @@ def _stdout() -> Iterator[Any]:
     yield sys.stdout
 
 
+def _lines(file: Path) -> list[str]:
+    try:
+        return file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or exc
+        raise InvalidEvent(f"Cannot read {file}: {why}.") from None
+
+
 @app.command("import")
 def import_cmd(file: Path) -> None:
     """Replay an exported event log into this register (all or nothing)."""
     with clear_errors():
-        reg = register()
-        try:
-            with file.open(encoding="utf-8") as fh:
-                count = reg.import_events(fh)
-        except OSError as exc:
-            raise InvalidEvent(f"Cannot read {file}: {exc.strerror}.") from None
+        gate, access = operator()
+        count = gate.import_events(access, _lines(file))
     render.console.print(f"imported {count} events")
 
 
@@ -271,7 +293,8 @@ def import_cmd(file: Path) -> None:
 def rebuild_projections() -> None:
     """Throw the current-state tables away and replay them from the event log."""
     with clear_errors():
-        people = register().rebuild_projections()
+        gate, access = operator()
+        people = gate.rebuild_projections(access)
     render.console.print(f"rebuilt the projections of {people} people from the log")
 
 

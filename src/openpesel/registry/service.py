@@ -131,16 +131,26 @@ class Register:
                 event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
         return Recorded(person_id, after.pesel, tuple(seqs))
 
-    def record_file(self, lines: Iterable[str]) -> list[Recorded]:
+    @contextmanager
+    def writing(self, session: Session | None) -> Iterator[Session]:
+        """Use the caller's transaction (an audited access), or open a write one."""
+        if session is not None:
+            yield session
+        else:
+            with self.store.write() as s:
+                yield s
+
+    def record_file(self, lines: Iterable[str], session: Session | None = None
+                    ) -> list[Recorded]:
         """Record a JSONL file of commands: all of it, or (naming the bad line) none."""
-        with self.store.write() as s:
+        with self.writing(session) as s:
             return [self._at_line(n, lambda c=c: self._record(s, c))  # type: ignore[misc]
                     for n, c in numbered(lines, CommandLine, to_command)]
 
-    def import_events(self, lines: Iterable[str]) -> int:
+    def import_events(self, lines: Iterable[str], session: Session | None = None) -> int:
         """Replay an export into this register, keeping ids and transaction times."""
         count = 0
-        with self.store.write() as s:
+        with self.writing(session) as s:
             new_seq: dict[int, int] = {}
             for n, event in numbered(lines, EventLine, to_event):
                 new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(s, e, new_seq))  # type: ignore[misc]
@@ -371,9 +381,9 @@ class Register:
         with self.store.read() as s:
             yield from s.iter_events()
 
-    def rebuild_projections(self) -> int:
+    def rebuild_projections(self, session: Session | None = None) -> int:
         """Replay the whole log into fresh projections; returns the number of people."""
-        with self.store.write() as s:
+        with self.writing(session) as s:
             s.clear_projections()
             ids = s.person_ids()
             for person_id in ids:
