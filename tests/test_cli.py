@@ -170,3 +170,15 @@ def test_users_and_the_audit_log_from_the_command_line(cli: Cli, store: Store, t
     err = cli("audit", "verify", code=10)
     assert err.startswith("error: ") and "0" in err
     assert "deactivated ala" in cli("users", "deactivate", "ala")
+
+
+def test_the_demo_builds_a_register_and_tours_it(tmp_path: Path) -> None:
+    cli = Cli(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    cli.env["OPENPESEL_DATA_DIR"] = str(tmp_path)
+    out = cli("demo", "--size", "150", "--no-serve")
+    assert "Built a register of 150 synthetic residents" in out
+    for section in ("1. Validate a number", "2. A person and their history", "3. Search",
+                    "4. The API"):
+        assert section in out
+    again = cli("demo", "--size", "150", "--no-serve")
+    assert "already holds 150 people" in again

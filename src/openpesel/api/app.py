@@ -61,3 +61,8 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
     for module in (routes_register, routes_me, routes_admin):
         app.include_router(module.router, prefix="/api/v1")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory` (several workers): settings come from the environment."""
+    return create_app(build_gate(Settings()))

@@ -310,12 +310,19 @@ def populate(size: int = 1000, seed: int = 1) -> None:
 
 
 @app.command()
-def demo(size: int = 10_000, seed: int = 2026) -> None:
-    """Build a synthetic register and take a short tour of it."""
+def demo(size: int = 10_000, seed: int = 2026,
+         serve_after: Annotated[bool, typer.Option("--serve/--no-serve",
+                                                   help="Serve the API afterwards.")] = True,
+         port: int = 8000) -> None:
+    """Build a synthetic register, take a short tour of it, and serve it."""
     from openpesel.population.tour import run_demo
 
     with clear_errors():
         run_demo(Settings(), size, seed)
+    if serve_after:
+        render.console.print(f"Serving the API on http://127.0.0.1:{port} (Ctrl-C stops it); "
+                             f"OpenAPI at http://127.0.0.1:{port}/docs")
+        serve(port=port)
 
 
 users = typer.Typer(help="Principals: officials, machine clients and residents.",
@@ -332,15 +339,14 @@ def _gate() -> Gate:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Serve the HTTP API (OpenAPI document at /openapi.json)."""
     import uvicorn
 
-    from openpesel.api.app import create_app
-
     with clear_errors():
-        gate = _gate()
-    uvicorn.run(create_app(gate), host=host, port=port, log_level="info")
+        _gate()  # fail here, with a clear line, if the register is not ready
+    uvicorn.run("openpesel.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
 
 
 @users.command("add")

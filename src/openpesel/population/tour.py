@@ -6,6 +6,8 @@ import time
 
 from rich.rule import Rule
 
+from openpesel.access.policy import Role
+from openpesel.api.app import build_gate
 from openpesel.cli import render
 from openpesel.config import Settings
 from openpesel.number import get_birth_date, get_sex, validate
@@ -13,6 +15,19 @@ from openpesel.population.build import build
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
+
+
+DEMO_SECRET = "demo-secret-2026"
+DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN)]
+
+
+def demo_principals(settings: Settings, register: Register) -> None:
+    """Known demo logins, so a visitor can call the API at once (never in production)."""
+    gate = build_gate(settings, register)
+    existing = {a.name for a in gate.principals()}
+    for name, role in DEMO_PRINCIPALS:
+        if name not in existing:
+            gate.add_principal(name, role, DEMO_SECRET)
 
 
 def run_demo(settings: Settings, size: int, seed: int) -> None:
@@ -60,6 +75,16 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
     sloppy = sloppy[:-1] + ("y" if sloppy[-1] != "y" else "i")
     console.print(f'$ openpesel search "{sloppy}"')
     render.hits(register.search(Query(sloppy, limit=5)))
+    console.print(Rule("4. The API"))
+    demo_principals(settings, register)
+    names = ", ".join(name for name, _ in DEMO_PRINCIPALS)
+    console.print(f"Demo logins ({names}) share the secret {DEMO_SECRET!r}. With the server up:")
+    console.print("  TOKEN=$(curl -s -X POST localhost:8000/api/v1/auth/token -H 'content-type: "
+                  f"application/json' -d '{{\"username\":\"registrar\",\"secret\":"
+                  f"\"{DEMO_SECRET}\"}}' | python3 -c 'import json,sys; "
+                  "print(json.load(sys.stdin)[\"access_token\"])')", soft_wrap=True)
+    console.print(f"  curl -s localhost:8000/api/v1/persons/{richest} -H \"Authorization: "
+                  "Bearer $TOKEN\" -H 'X-Purpose: demo'", soft_wrap=True)
     console.print(Rule())
     console.print(f"The register is in {store.engine.url.render_as_string()}. Try "
                   "`.venv/bin/openpesel --help`.")
