@@ -90,7 +90,8 @@ def main() -> None:
         print(out)
         with Store(settings.url()).read() as s:
             audited = s.conn.exec_driver_sql(
-                "SELECT count(*) FROM audit_entries WHERE CAST(entry AS TEXT) LIKE '%check%'").scalar_one()
+                "SELECT count(*) FROM audit_entries WHERE CAST(entry AS TEXT) LIKE '%check%'"
+            ).scalar_one()
         print(json.dumps({"residents": args.residents, "workers": args.workers,
                           "connections": args.connections, "audited_checks": audited}))
     finally:

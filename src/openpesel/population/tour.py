@@ -16,7 +16,6 @@ from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 
-
 DEMO_SECRET = "demo-secret-2026"
 DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN)]
 
