@@ -243,3 +243,17 @@ def test_tampering_with_the_audit_log_is_detected(live: Live, family: dict[str, 
             conn.execute(text("UPDATE audit_entries SET entry = :e WHERE idx = 1"), {"e": forged})
         verdict = admin.get("/audit/verify").json()
         assert verdict["ok"] is False and any("1" in p for p in verdict["problems"])
+
+
+def test_a_flood_gets_429(register: Register, family: dict[str, str], tmp_path: Path) -> None:
+    with live_server(register, Settings(data_dir=tmp_path), rate=1.0, burst=5) as server:
+        with server.as_("usc_registrar") as c:
+            codes = [c.get(f"/persons/{family['parent']}").status_code for _ in range(8)]
+        assert codes[:5] == [200] * 5 and 429 in codes[5:]
+        with server.as_("usc_registrar") as c:
+            r = c.get(f"/persons/{family['parent']}")
+            assert r.status_code == 429 and r.headers["retry-after"] == "1"
+            assert r.json()["type"] == "/problems/too-many-requests"
+        with server.client() as anonymous:
+            kinds = anonymous.get("/event-kinds").json()
+            assert {k["kind"] for k in kinds} >= {"birth", "pesel_reserved", "corrected"}

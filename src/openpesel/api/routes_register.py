@@ -61,6 +61,12 @@ def number(pesel: str) -> NumberOut:
     return NumberOut(pesel=valid, birth_date=get_birth_date(valid), sex=get_sex(valid).value)
 
 
+@router.get("/event-kinds", tags=["events"], summary="Event kinds, their fields and offices")
+def event_kinds() -> list[dict[str, Any]]:
+    return [{"kind": k.value, "authorities": sorted(a.value for a in ev.AUTHORS[k]),
+             "schema": ev.PAYLOADS[k].model_json_schema()} for k in ev.Kind]
+
+
 @router.get("/persons", tags=["persons"], summary="Search by name or PESEL")
 def search_persons(
     a: Purposeful, g: TheGate,
