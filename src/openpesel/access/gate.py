@@ -33,6 +33,8 @@ from openpesel.storage.store import TOKEN_KEY, Session
 
 T = TypeVar("T")
 TOKEN_TTL = datetime.timedelta(hours=8)
+AUTH_CACHE_SECONDS = 2
+"""How stale a token's revocation state may be when revoked by another process."""
 
 
 class Forbidden(OpenPeselError):
@@ -89,6 +91,7 @@ class Gate:
         self.clock = register.clock
         self.token_ttl = token_ttl
         self._token_key: bytes | None = None
+        self._auth_cache: dict[str, tuple[Principal, datetime.datetime]] = {}
 
     # -- principals ------------------------------------------------------
 
@@ -115,6 +118,7 @@ class Gate:
         with self.store.write() as s:
             if not accounts.deactivate(s, name):
                 raise PersonNotFound(f"No principal named {name!r}.")
+        self._auth_cache.clear()
 
     def principals(self) -> list[accounts.Account]:
         with self.store.read() as s:
@@ -150,6 +154,18 @@ class Gate:
         return issued
 
     def authenticate(self, token: str) -> Principal:
+        """The principal behind a token; revocation and deactivation take effect at once.
+
+        The signature and expiry are checked on every call; the database (is the
+        token revoked, is the principal active?) is asked at most once per
+        ``AUTH_CACHE_SECONDS`` per token, and a revocation through this gate
+        empties the cache.
+        """
+        now = self.clock()
+        cached = self._auth_cache.get(token)
+        if cached is not None and cached[1] > now:
+            credentials.read(self._token_key or b"", token, now)
+            return cached[0]
         with self.store.read() as s:
             claims = credentials.read(self._key(s), token, self.clock())
             if not accounts.token_usable(s, claims.jti):
@@ -157,7 +173,11 @@ class Gate:
             account = accounts.find(s, claims.principal)
         if account is None:
             raise credentials.TokenInvalid()
-        return Principal(account.name, Role(account.role), account.person_id, claims.jti)
+        who = Principal(account.name, Role(account.role), account.person_id, claims.jti)
+        if len(self._auth_cache) > 10_000:
+            self._auth_cache.clear()
+        self._auth_cache[token] = (who, now + datetime.timedelta(seconds=AUTH_CACHE_SECONDS))
+        return who
 
     def revoke(self, principal: Principal, jti: str | None = None) -> None:
         """Revoke one's own token, or (an administrator) anyone's."""
@@ -169,6 +189,7 @@ class Gate:
         with self.store.write() as s:
             if not accounts.revoke_token(s, target, self.clock()):
                 raise PersonNotFound("No such active token.")
+        self._auth_cache.clear()
 
     # -- the audited path ------------------------------------------------
 
@@ -181,7 +202,13 @@ class Gate:
                           at=self.clock())
 
     def _audited(self, access: Access, action: Action, audit_action: str, pesel: str | None,
-                 work: Callable[[Session, _Outcome], T], seen: _Outcome | None = None) -> T:
+                 work: Callable[[Session, _Outcome], T], seen: _Outcome | None = None,
+                 writes: bool = True) -> T:
+        """Authorise, run ``work`` and audit it in one transaction.
+
+        Work that writes runs in a savepoint, so a refusal rolls back the work but
+        keeps its audit entry; read-only work needs no savepoint.
+        """
         seen = seen or _Outcome()
         seen.pesel = pesel
         decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
@@ -195,7 +222,10 @@ class Gate:
         with self.store.write() as s:
             self._identify(s, seen)
             try:
-                with s.conn.begin_nested():
+                if writes:
+                    with s.conn.begin_nested():
+                        result = work(s, seen)
+                else:
                     result = work(s, seen)
                 outcome = "allowed"
             except PersonNotFound as exc:
@@ -221,7 +251,7 @@ class Gate:
             record = self.register.show(pesel, as_of, known_at, session=s)
             seen.fields = list(record)
             return record
-        return self._audited(access, Action.READ_PERSON, "read", pesel, work)
+        return self._audited(access, Action.READ_PERSON, "read", pesel, work, writes=False)
 
     def history(self, access: Access, pesel: str) -> list[ev.Event]:
         def work(s: Session, seen: _Outcome) -> list[ev.Event]:
@@ -288,7 +318,8 @@ class Gate:
             seen.fields = ["reservation"]
             return s.reserved(number, now)
         seen = _Outcome()
-        reserved = self._audited(access, Action.CHECK_RESERVATION, "check", number, work, seen)
+        reserved = self._audited(access, Action.CHECK_RESERVATION, "check", number, work, seen,
+                                 writes=False)
         return ReservationCheck(number, reserved, seen.index, now)
 
     def statistics(self, access: Access) -> dict[str, Any]:
