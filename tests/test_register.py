@@ -216,3 +216,25 @@ def test_a_bad_import_line_is_named_and_nothing_is_imported(register: Register) 
     with pytest.raises(ImportFailed, match=r"line 1: .*already been issued"):
         register.import_events(lines)
     assert count_events(register) == 1
+
+
+def test_fingerprint_enrolment_is_an_event_and_spares_children(register: Register) -> None:
+    adult = born(register, "Jan", "Nowak", "M", "1990-01-01")
+    child = born(register, "Ola", "Nowak", "F", "2020-01-01")
+    finger = {"finger": 2, "template": "Rk1SACAyMAA=", "quality": 71, "image_sha256": "ab" * 32}
+    event(register, ev.Kind.FINGERPRINTS_ENROLLED, adult.pesel, "2025-01-01", GMINA,
+          fingers=[finger], missing=[{"finger": 7, "reason": "bandaged"}])
+    record = register.show(adult.pesel)
+    assert [f["finger"] for f in record["fingers"]] == [2]
+    assert record["missing_fingers"] == [[7, "bandaged"]]
+    with pytest.raises(RegisterError, match="under 12"):
+        event(register, ev.Kind.FINGERPRINTS_ENROLLED, child.pesel, "2025-01-01", GMINA,
+              fingers=[finger])
+    with pytest.raises(RegisterError, match="once"):
+        event(register, ev.Kind.FINGERPRINTS_ENROLLED, adult.pesel, "2025-02-01", GMINA,
+              fingers=[finger], missing=[{"finger": 2, "reason": "injured"}])
+    # A later enrolment of the bandaged finger replaces the note that it was missing.
+    event(register, ev.Kind.FINGERPRINTS_ENROLLED, adult.pesel, "2025-03-01", GMINA,
+          fingers=[dict(finger, finger=7)])
+    record = register.show(adult.pesel)
+    assert [f["finger"] for f in record["fingers"]] == [2, 7] and record["missing_fingers"] == []

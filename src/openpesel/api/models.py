@@ -68,17 +68,6 @@ class EventOut(BaseModel):
     payload: dict[str, Any]
 
 
-class HitOut(BaseModel):
-    pesel: str
-    first_names: str
-    family_name: str
-    birth_date: datetime.date
-    sex: str
-    teryt: str | None
-    alive: bool
-    score: float
-
-
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

@@ -14,7 +14,6 @@ from openpesel.api.models import (
     CheckOut,
     EventIn,
     EventOut,
-    HitOut,
     NumberOut,
     Page,
     RecordedOut,
@@ -25,6 +24,7 @@ from openpesel.api.models import (
 from openpesel.api.paging import Limit, Offset, page
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
+from openpesel.registry.search import Hit
 from openpesel.registry.search import Query as SearchQuery
 
 router = APIRouter(responses=ERRORS)
@@ -76,9 +76,9 @@ def search_persons(
     sex: Annotated[str | None, Query(pattern="^[FM]$")] = None,
     teryt: Annotated[str | None, Query(pattern=r"^\d{2,7}$")] = None,
     limit: Limit = 20, offset: Offset = 0,
-) -> Page[HitOut]:
+) -> Page[Hit]:
     hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=offset + limit))
-    return page([HitOut(**h.__dict__) for h in hits], limit, offset)
+    return page(hits, limit, offset)
 
 
 @router.get("/persons/{pesel}", tags=["persons"],

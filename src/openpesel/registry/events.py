@@ -57,6 +57,7 @@ class Kind(enum.StrEnum):
     PASSPORT_INVALIDATED = "passport_invalidated"
     CITIZENSHIP_ACQUIRED = "citizenship_acquired"
     CITIZENSHIP_LOST = "citizenship_lost"
+    FINGERPRINTS_ENROLLED = "fingerprints_enrolled"
     PESEL_RESERVED = "pesel_reserved"
     RESERVATION_WITHDRAWN = "reservation_withdrawn"
     CORRECTED = "corrected"
@@ -237,6 +238,27 @@ class Citizenship(Payload):
     country: Country
 
 
+class EnrolledFinger(Payload):
+    """One finger: its ISO/IEC 19794-2 template (base64), quality, and the image's hash."""
+
+    finger: int = Field(ge=1, le=10, description="ANSI/NIST-ITL finger position")
+    template: str = Field(min_length=4, max_length=20_000)
+    quality: int = Field(ge=0, le=100)
+    image_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class MissingFinger(Payload):
+    finger: int = Field(ge=1, le=10)
+    reason: Literal["amputated", "injured", "bandaged", "temporarily_impossible", "other"]
+
+
+class FingerprintsEnrolled(Payload):
+    """Fingerprints taken for an ID card or passport; none from children under 12."""
+
+    fingers: list[EnrolledFinger] = Field(default_factory=list, max_length=10)
+    missing: list[MissingFinger] = Field(default_factory=list, max_length=10)
+
+
 class PeselReserved(Payload):
     """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it."""
 
@@ -283,6 +305,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.PASSPORT_INVALIDATED: DocumentInvalidated,
     Kind.CITIZENSHIP_ACQUIRED: Citizenship,
     Kind.CITIZENSHIP_LOST: Citizenship,
+    Kind.FINGERPRINTS_ENROLLED: FingerprintsEnrolled,
     Kind.PESEL_RESERVED: PeselReserved,
     Kind.RESERVATION_WITHDRAWN: ReservationWithdrawn,
     Kind.CORRECTED: Corrected,
@@ -312,6 +335,7 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
     Kind.PASSPORT_INVALIDATED: frozenset({_P}),
     Kind.CITIZENSHIP_ACQUIRED: frozenset({_V, _M}),
     Kind.CITIZENSHIP_LOST: frozenset({_V, _M}),
+    Kind.FINGERPRINTS_ENROLLED: frozenset({_G, _P}),
     # The resident acts through the minister's online service, or at any municipality.
     Kind.PESEL_RESERVED: frozenset({_G, _M}),
     Kind.RESERVATION_WITHDRAWN: frozenset({_G, _M}),

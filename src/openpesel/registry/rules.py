@@ -22,6 +22,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.state import (
     CivilStatus,
     Document,
+    Finger,
     FormerName,
     Parent,
     PersonState,
@@ -275,6 +276,29 @@ def _citizenship_lost(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, citizenships=tuple(c for c in s.citizenships if c != p.country))
 
 
+MIN_FINGERPRINT_AGE = 12
+"""EU Regulation 2019/1157 and the Polish ID-card act: no fingerprints under 12."""
+
+
+def _fingerprints(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.FingerprintsEnrolled", e.payload)
+    if age_on(s.birth_date, e.effective_date) < MIN_FINGERPRINT_AGE:
+        raise RegisterError(f"No fingerprints are taken from children under "
+                            f"{MIN_FINGERPRINT_AGE}; {s.pesel} is younger.")
+    positions = [f.finger for f in p.fingers] + [m.finger for m in p.missing]
+    if not positions:
+        raise RegisterError("An enrolment names at least one finger, taken or missing.")
+    if len(set(positions)) != len(positions):
+        raise RegisterError("Each finger position may appear once in an enrolment.")
+    taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq)
+             for f in p.fingers}
+    kept = tuple(f for f in s.fingers if f.finger not in positions)
+    missing = tuple(m for m in s.missing_fingers if m[0] not in positions)
+    return replace(s, fingers=tuple(sorted((*kept, *taken.values()), key=lambda f: f.finger)),
+                   missing_fingers=tuple(sorted((*missing,
+                                                 *((m.finger, m.reason) for m in p.missing)))))
+
+
 RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
 """After a withdrawal, a number can be reserved again only after this pause."""
 
@@ -327,6 +351,7 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.PASSPORT_INVALIDATED: _invalidated("passports"),
     ev.Kind.CITIZENSHIP_ACQUIRED: _citizenship_acquired,
     ev.Kind.CITIZENSHIP_LOST: _citizenship_lost,
+    ev.Kind.FINGERPRINTS_ENROLLED: _fingerprints,
     ev.Kind.PESEL_RESERVED: _reserved,
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
 }

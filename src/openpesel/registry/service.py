@@ -131,26 +131,17 @@ class Register:
                 event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
         return Recorded(person_id, after.pesel, tuple(seqs))
 
-    @contextmanager
-    def writing(self, session: Session | None) -> Iterator[Session]:
-        """Use the caller's transaction (an audited access), or open a write one."""
-        if session is not None:
-            yield session
-        else:
-            with self.store.write() as s:
-                yield s
-
     def record_file(self, lines: Iterable[str], session: Session | None = None
                     ) -> list[Recorded]:
         """Record a JSONL file of commands: all of it, or (naming the bad line) none."""
-        with self.writing(session) as s:
+        with self._in(session, write=True) as s:
             return [self._at_line(n, lambda c=c: self._record(s, c))  # type: ignore[misc]
                     for n, c in numbered(lines, CommandLine, to_command)]
 
     def import_events(self, lines: Iterable[str], session: Session | None = None) -> int:
         """Replay an export into this register, keeping ids and transaction times."""
         count = 0
-        with self.writing(session) as s:
+        with self._in(session, write=True) as s:
             new_seq: dict[int, int] = {}
             for n, event in numbered(lines, EventLine, to_event):
                 new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(s, e, new_seq))  # type: ignore[misc]
@@ -323,18 +314,18 @@ class Register:
         return state
 
     @contextmanager
-    def reading(self, session: Session | None) -> Iterator[Session]:
-        """Use the caller's transaction (an audited access), or open a read-only one."""
+    def _in(self, session: Session | None, write: bool = False) -> Iterator[Session]:
+        """Use the caller's transaction (an audited access), or open one of our own."""
         if session is not None:
             yield session
         else:
-            with self.store.read() as s:
+            with self.store.write() if write else self.store.read() as s:
                 yield s
 
     def resolve(self, pesel: str, session: Session | None = None) -> uuid.UUID:
         """The person who holds or once held ``pesel`` (a retired number still finds them)."""
         number = validate(pesel)
-        with self.reading(session) as s:
+        with self._in(session) as s:
             held = s.holder(number)
         if held is None:
             raise PersonNotFound(f"No person with PESEL {number} is in the register.")
@@ -342,14 +333,14 @@ class Register:
 
     def state(self, pesel: str, session: Session | None = None) -> PersonState:
         """The current state of whoever holds or held ``pesel``."""
-        with self.reading(session) as s:
+        with self._in(session) as s:
             return self._state(s, self.resolve(pesel, s))
 
     def show(self, pesel: str, as_of: datetime.date | None = None,
              known_at: datetime.datetime | None = None,
              session: Session | None = None) -> dict[str, Any]:
         """The record (current, or as of a date as known at a moment) with linked people."""
-        with self.reading(session) as s:
+        with self._in(session) as s:
             person_id = self.resolve(pesel, s)
             if as_of is None and known_at is None:
                 record = s.record(person_id)
@@ -370,11 +361,11 @@ class Register:
         return record
 
     def search(self, query: Query, session: Session | None = None) -> list[Hit]:
-        with self.reading(session) as s:
+        with self._in(session) as s:
             return search(s, query)
 
     def history(self, pesel: str, session: Session | None = None) -> list[ev.Event]:
-        with self.reading(session) as s:
+        with self._in(session) as s:
             return s.events_for(self.resolve(pesel, s))
 
     def export(self) -> Iterator[ev.Event]:
@@ -383,7 +374,7 @@ class Register:
 
     def rebuild_projections(self, session: Session | None = None) -> int:
         """Replay the whole log into fresh projections; returns the number of people."""
-        with self.writing(session) as s:
+        with self._in(session, write=True) as s:
             s.clear_projections()
             ids = s.person_ids()
             for person_id in ids:

@@ -62,6 +62,17 @@ class Stay:
 
 
 @dataclass(frozen=True)
+class Finger:
+    """An enrolled finger; the template itself stays in the event, not in the record."""
+
+    finger: int
+    quality: int
+    image_sha256: str
+    enrolled: datetime.date
+    seq: int
+
+
+@dataclass(frozen=True)
 class Reservation:
     pesel: str
     since: datetime.datetime
@@ -95,6 +106,8 @@ class PersonState:
     id_cards: tuple[Document, ...] = ()
     passports: tuple[Document, ...] = ()
     death_date: datetime.date | None = None
+    fingers: tuple[Finger, ...] = ()
+    missing_fingers: tuple[tuple[int, str], ...] = ()
     reservation: Reservation | None = None
     last_withdrawal: datetime.datetime | None = None
     last_seq: int = 0

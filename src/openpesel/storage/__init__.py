@@ -1,0 +1,1 @@
+"""Storage: the register's tables, migrations and engines (SQLite by default, PostgreSQL)."""
