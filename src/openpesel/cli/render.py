@@ -36,6 +36,10 @@ def person(record: dict[str, Any]) -> None:
         ("former PESELs", ", ".join(record["former_pesels"])),
         ("former names", "; ".join(f"{' '.join(n['first_names'])} {n['family_name']} (until "
                                    f"{n['until']})" for n in record["former_names"])),
+        ("fingerprints", ", ".join(f"{f['finger']} (quality {f['quality']})"
+                                   for f in record.get("fingers", []))),
+        ("reserved", "yes, since " + record["reservation"]["since"][:16]
+         if record.get("reservation") else None),
         ("died", record.get("death_date")),
     ]
     table = Table.grid(padding=(0, 2))
