@@ -58,6 +58,13 @@ def test_a_first_authenticated_call_and_problem_details(live: Live, family: dict
         unknown_field = c.post("/events", json={"kind": "birth", "payload": {},
                                                 "document_ref": "x", "colour": "red"})
         assert unknown_field.status_code == 422 and "colour" in unknown_field.json()["detail"]
+        # NUL cannot be stored by PostgreSQL: it is refused at the door, not by a 5xx.
+        nul = c.post("/events", json={"kind": "died", "pesel": family["parent"],
+                                      "payload": {"death_place": "Kra\u0000ków"},
+                                      "document_ref": "x"})
+        assert nul.status_code == 422 and "control characters" in nul.json()["detail"]
+        assert c.post("/auth/token", json={"username": "a\u0000", "secret": "s"}
+                      ).status_code == 422
         huge = c.post("/events", content=b"{" + b" " * (2 << 20) + b"}",
                       headers={"content-type": "application/json"})
         assert huge.status_code == 413

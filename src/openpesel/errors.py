@@ -86,6 +86,12 @@ class StorageError(OpenPeselError):
     message = "The register's database failed."
 
 
+class InvalidData(OpenPeselError, ValueError):
+    """A value the database refused (a safety net behind the register's own checks)."""
+
+    message = "The database cannot store this value."
+
+
 class NotInitialised(StorageError):
     message = "The register is not initialised; run `openpesel init` first."
 

@@ -18,8 +18,8 @@ class Strict(BaseModel):
 
 
 class TokenRequest(Strict):
-    username: str = Field(min_length=1, max_length=64)
-    secret: str = Field(min_length=1, max_length=200)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9._:-]+$")
+    secret: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     totp: str | None = Field(default=None, pattern=r"^\d{6}$")
 
 
@@ -85,8 +85,8 @@ class CheckOut(BaseModel):
 class UserIn(Strict):
     name: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")
     role: Role
-    secret: str = Field(min_length=12, max_length=200)
-    display_name: str = Field(default="", max_length=120)
+    secret: str = Field(min_length=12, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    display_name: str = Field(default="", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
     pesel: str | None = Field(default=None, max_length=20)
 
 

@@ -19,6 +19,7 @@ from openpesel.access.gate import Forbidden
 from openpesel.errors import (
     ConcurrencyConflict,
     ImportFailed,
+    InvalidData,
     InvalidEvent,
     InvalidNumber,
     NotInitialised,
@@ -36,6 +37,7 @@ _MAP: list[tuple[type[OpenPeselError], int, str]] = [
     (InvalidNumber, 422, "invalid-pesel"),
     (InvalidEvent, 422, "invalid-event"),
     (ImportFailed, 422, "import-refused"),
+    (InvalidData, 422, "invalid-data"),
     (PersonNotFound, 404, "not-found"),
     (PoolExhausted, 409, "pool-exhausted"),
     (RegisterError, 409, "refused-by-register"),

@@ -25,6 +25,7 @@ from openpesel.cli import render
 from openpesel.config import Settings
 from openpesel.errors import (
     ImportFailed,
+    InvalidData,
     InvalidEvent,
     InvalidNumber,
     NotInitialised,
@@ -45,7 +46,7 @@ app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_hel
 
 EXIT_CODES: list[tuple[type[OpenPeselError], int]] = [
     (InvalidNumber, 3), (PersonNotFound, 4), (InvalidEvent, 5), (RegisterError, 6),
-    (ImportFailed, 9),
+    (ImportFailed, 9), (InvalidData, 5),
     (NotInitialised, 7), (StorageError, 8), (OpenPeselError, 1),
 ]
 

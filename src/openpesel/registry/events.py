@@ -346,8 +346,27 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
 CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_text(value: object, where: str) -> None:
+    """Refuse control characters anywhere in a value: no register field needs them,
+    and PostgreSQL cannot store NUL at all."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise InvalidEvent(f"{where}: control characters are not allowed.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, where)
+            check_text(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item, where)
+
+
 def parse_payload(kind: Kind, data: dict[str, Any]) -> Payload:
     """Validate raw data as the payload of ``kind``; the error names the field."""
+    check_text(data, kind.value)
     try:
         return PAYLOADS[kind].model_validate(data)
     except ValidationError as exc:

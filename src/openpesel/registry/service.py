@@ -99,6 +99,7 @@ class Register:
                 f"A {c.authority.value} may not record {c.kind.value}; only {allowed} may.")
         if not c.document_ref.strip():
             raise RegisterError("Every event needs the reference of its document.")
+        ev.check_text(c.document_ref, "document_ref")
         payload = ev.parse_payload(c.kind, c.payload)
         if c.kind in ev.CREATING_KINDS:
             return self._create(s, c, cast("ev.Birth", payload))

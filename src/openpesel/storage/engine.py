@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from openpesel.errors import ConcurrencyConflict, NotInitialised, StorageError
+from openpesel.errors import ConcurrencyConflict, InvalidData, NotInitialised, StorageError
 
 BUSY_TIMEOUT_MS = 60_000
 
@@ -64,6 +64,8 @@ def translated_errors() -> Iterator[None]:
         if "append-only" in text:
             raise StorageError(
                 "The register's logs are append-only; their entries are never changed.") from exc
+        if isinstance(exc, sa_exc.DataError):
+            raise InvalidData(f"The database cannot store this value: {exc.orig}") from exc
         if isinstance(exc, sa_exc.IntegrityError):
             raise ConcurrencyConflict(
                 "The change collided with another at the same moment (a unique key); try again."
