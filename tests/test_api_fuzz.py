@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,10 @@ from openpesel.registry.service import Register
 from tests.live import Live, live_server
 from tests.office import born
 
-EXAMPLES = 8
+EXAMPLES = 12
+RANDOM = os.environ.get("OPENPESEL_FUZZ_RANDOM") == "1"
+"""Derandomized by default so CI is repeatable; OPENPESEL_FUZZ_RANDOM=1 explores afresh
+(that is how the NUL-in-login 5xx was found; it now has its own regression test)."""
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
           checks.content_type_conformance, checks.response_schema_conformance]
 
@@ -37,7 +41,7 @@ def test_the_api_keeps_its_contract(fuzzed: Live) -> None:
     assert len(operations) >= 20
 
     for operation in operations:
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not RANDOM,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def run(case: Any) -> None:
