@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest postgres bench clean
+.PHONY: demo test lint typecheck pytest fonts postgres bench clean
 
-demo: $(STAMP) postgres
+demo: $(STAMP) fonts
 	$(BIN)/openpesel demo --size 10000
 
 test: $(STAMP) postgres lint typecheck pytest
@@ -29,16 +29,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,biometrics]'
 	touch $(STAMP)
 
-# Debian packages: PostgreSQL for the test run's throw-away server, DejaVu for PDF reports.
-postgres:
-	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+# Debian packages: DejaVu for the PDF reports (demo and tests), and PostgreSQL for the
+# test run's throw-away server.
+define apt_install
+	@missing=""; for pair in $(1); do \
+		test -e "$${pair%%=*}" || missing="$$missing $${pair#*=}"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+fonts:
+	$(call apt_install,/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf=fonts-dejavu-core)
+
+postgres: fonts
+	$(call apt_install,$(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/none/bin/initdb)=postgresql)
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && \
