@@ -1,0 +1,81 @@
+"""Fingerprints for the register: intake, quality, minutiae templates and 1:1 verification.
+
+The service-facing API is these names; everything under ``_engine`` is
+internal and may change.
+
+Enrolment::
+
+    image = load_image(scan_bytes, dpi=500, finger=FingerPosition.RIGHT_INDEX)
+    quality = assess_quality(image)          # ask for a rescan if quality.needs_recapture
+    template = extract_template(image)
+    record = encode_template(template)       # ISO/IEC 19794-2:2011 bytes to store
+    digest = ImageStore(data_dir / "images").put(image)
+
+Verification::
+
+    verdict = verify(extract_template(load_image(probe_bytes)), decode_template(record))
+    verdict.is_match, verdict.score
+"""
+
+from __future__ import annotations
+
+from openpesel.biometrics.codec import decode_template, decode_templates, encode_template
+from openpesel.biometrics.errors import (
+    BiometricsError,
+    BlankImage,
+    CorruptImage,
+    ExtractionFailed,
+    ExtractorUnavailable,
+    ImageRejected,
+    ImageSizeOutOfRange,
+    LowQuality,
+    NotAFingerprint,
+    ResolutionOutOfRange,
+    TemplateError,
+    TemplateVersionError,
+    TooFewMinutiae,
+    UnsupportedFormat,
+)
+from openpesel.biometrics.extraction import extract_template
+from openpesel.biometrics.finger import FingerPosition
+from openpesel.biometrics.image import FingerprintImage, from_pixels, load_image
+from openpesel.biometrics.matching import Matcher, Verdict, verify
+from openpesel.biometrics.quality import QualityReport, assess_quality, require_quality
+from openpesel.biometrics.store import ImageNotFound, ImageStore
+from openpesel.biometrics.template import FingerprintTemplate, Minutia, MinutiaKind
+
+__all__ = [
+    "BiometricsError",
+    "BlankImage",
+    "CorruptImage",
+    "ExtractionFailed",
+    "ExtractorUnavailable",
+    "FingerPosition",
+    "FingerprintImage",
+    "FingerprintTemplate",
+    "ImageNotFound",
+    "ImageRejected",
+    "ImageSizeOutOfRange",
+    "ImageStore",
+    "LowQuality",
+    "Matcher",
+    "Minutia",
+    "MinutiaKind",
+    "NotAFingerprint",
+    "QualityReport",
+    "ResolutionOutOfRange",
+    "TemplateError",
+    "TemplateVersionError",
+    "TooFewMinutiae",
+    "UnsupportedFormat",
+    "Verdict",
+    "assess_quality",
+    "decode_template",
+    "decode_templates",
+    "encode_template",
+    "extract_template",
+    "from_pixels",
+    "load_image",
+    "require_quality",
+    "verify",
+]

@@ -1,0 +1,121 @@
+"""Fingerprints on the register: enrolment as an event, and 1:1 verification.
+
+The pipeline (intake, quality, template) runs before anything is written: a
+scan that must be retaken refuses the whole enrolment, so the register never
+holds half a set. Images go to the content-addressed store first (a blob
+without an event is harmless; an event without its blob would not be); the
+event carries each finger's ISO/IEC 19794-2 template, its quality and the
+image's hash. Verification reads the template back from the log, so it
+survives projections being rebuilt and numbers being changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+from openpesel.biometrics import (
+    FingerPosition,
+    FingerprintImage,
+    ImageStore,
+    LowQuality,
+    Verdict,
+    assess_quality,
+    decode_template,
+    encode_template,
+    extract_template,
+    load_image,
+    verify,
+)
+from openpesel.errors import PersonNotFound
+from openpesel.registry import events as ev
+from openpesel.registry.commands import Command, Recorded
+from openpesel.registry.service import Register
+from openpesel.storage.store import Session
+
+
+@dataclass(frozen=True)
+class Scan:
+    finger: int
+    data: bytes
+    dpi: float | None = None
+
+
+@dataclass(frozen=True)
+class FingerResult:
+    finger: int
+    quality: int
+    minutiae: int
+    needs_recapture: bool
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scan that passed intake: its assessment, template (base64 ISO record) and image."""
+
+    result: FingerResult
+    template: str
+    image: FingerprintImage
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    recorded: Recorded
+    fingers: list[FingerResult]
+
+
+class FingerprintService:
+    def __init__(self, register: Register, images: ImageStore) -> None:
+        self.register = register
+        self.images = images
+
+    @staticmethod
+    def assess(scans: Sequence[Scan]) -> list[Prepared]:
+        """Intake, quality and template for each scan; nothing is stored."""
+        out = []
+        for scan in scans:
+            image = load_image(scan.data, dpi=scan.dpi, finger=FingerPosition(scan.finger))
+            quality = assess_quality(image)
+            template = extract_template(image)
+            result = FingerResult(scan.finger, quality.score, len(template.minutiae),
+                                  quality.needs_recapture)
+            record = base64.b64encode(encode_template(template)).decode()
+            out.append(Prepared(result, record, image))
+        return out
+
+    def enrol(self, s: Session, pesel: str, scans: Sequence[Scan],
+              missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
+              *, accept_low_quality: bool = False,
+              effective: datetime.date | None = None) -> Enrolment:
+        assessed = self.assess(scans)
+        retake = [p.result.finger for p in assessed if p.result.needs_recapture]
+        if retake and not accept_low_quality:
+            raise LowQuality(f"Rescan finger(s) {', '.join(map(str, retake))}: the quality is "
+                             "below the enrolment threshold.")
+        fingers = [{"finger": p.result.finger, "quality": p.result.quality,
+                    "template": p.template, "image_sha256": self.images.put(p.image)}
+                   for p in assessed]
+        payload = {"fingers": fingers,
+                   "missing": [{"finger": f, "reason": r} for f, r in missing]}
+        done = self.register.record_in(s, Command(ev.Kind.FINGERPRINTS_ENROLLED, payload,
+                                                  authority, document_ref, pesel, effective))
+        return Enrolment(done, [p.result for p in assessed])
+
+    def verify(self, s: Session, pesel: str, scan: Scan,
+               false_match_rate: float = 0.001) -> Verdict:
+        """Is this the finger enrolled for ``pesel`` at ``scan.finger``?"""
+        reference = None
+        for e in self.register.history(pesel, session=s):
+            if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
+                for f in cast("ev.FingerprintsEnrolled", e.payload).fingers:
+                    if f.finger == scan.finger:
+                        reference = f.template  # the latest enrolment wins
+        if reference is None:
+            raise PersonNotFound(f"No fingerprint {scan.finger} is enrolled for {pesel}.")
+        probe = extract_template(load_image(scan.data, dpi=scan.dpi,
+                                            finger=FingerPosition(scan.finger)))
+        return verify(probe, decode_template(base64.b64decode(reference)),
+                      false_match_rate=false_match_rate)
