@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, literal_column, select
 
@@ -30,6 +31,10 @@ from openpesel.registry.service import Register
 from openpesel.storage import accounts
 from openpesel.storage import schema as t
 from openpesel.storage.store import TOKEN_KEY, Session
+
+if TYPE_CHECKING:
+    from openpesel.biometrics import Verdict
+    from openpesel.biometrics.service import Enrolment, FingerprintService, Scan
 
 T = TypeVar("T")
 TOKEN_TTL = datetime.timedelta(hours=8)
@@ -84,7 +89,8 @@ class _Outcome:
 
 class Gate:
     def __init__(self, register: Register, audit: AuditLog,
-                 token_ttl: datetime.timedelta = TOKEN_TTL) -> None:
+                 token_ttl: datetime.timedelta = TOKEN_TTL,
+                 image_dir: Path = Path("data") / "fingerprints") -> None:
         self.register = register
         self.store = register.store
         self.audit = audit
@@ -92,6 +98,8 @@ class Gate:
         self.token_ttl = token_ttl
         self._token_key: bytes | None = None
         self._auth_cache: dict[str, tuple[Principal, datetime.datetime]] = {}
+        self.image_dir = image_dir
+        self._fingerprints: FingerprintService | None = None
 
     # -- principals ------------------------------------------------------
 
@@ -309,6 +317,46 @@ class Gate:
             seen.fields = ["events"]
             return list(s.iter_events())
         return self._audited(access, Action.BULK, "bulk-export", None, work)
+
+    # -- fingerprints ----------------------------------------------------
+
+    def enrol_fingerprints(self, access: Access, pesel: str, scans: Sequence[Scan],
+                           missing: Sequence[tuple[int, str]], document_ref: str,
+                           authority: ev.Authority | None = None,
+                           accept_low_quality: bool = False) -> Enrolment:
+        """Take fingerprints for an ID card or passport: one audited register event."""
+        role = access.principal.role
+        kind = ev.Kind.FINGERPRINTS_ENROLLED
+        if role in ROLE_AUTHORITY and not may_record(role, kind):
+            self._audited(access, Action.RECORD, "write", pesel, _refuse(
+                f"A {role.value} may not take fingerprints (Art. 10)."))
+        if role is not Role.OPERATOR or authority is None:
+            authority = ROLE_AUTHORITY.get(role, ev.Authority.GMINA)
+        office = authority
+
+        def work(s: Session, seen: _Outcome) -> Enrolment:
+            seen.fields = [f"finger:{scan.finger}" for scan in scans]
+            return self.fingerprints.enrol(s, pesel, scans, missing, office, document_ref,
+                                           accept_low_quality=accept_low_quality)
+        return self._audited(access, Action.RECORD, "enrol", pesel, work)
+
+    def verify_fingerprint(self, access: Access, pesel: str, scan: Scan,
+                           false_match_rate: float = 0.001) -> Verdict:
+        """1:1: does this scan match the finger enrolled for ``pesel``? Audited as a read."""
+        def work(s: Session, seen: _Outcome) -> Verdict:
+            seen.fields = [f"finger:{scan.finger}"]
+            return self.fingerprints.verify(s, pesel, scan, false_match_rate)
+        return self._audited(access, Action.READ_PERSON, "verify", pesel, work, writes=False)
+
+    @property
+    def fingerprints(self) -> FingerprintService:
+        """Built on first use: the fingerprint stack takes a while to import."""
+        if self._fingerprints is None:
+            from openpesel.biometrics import ImageStore
+            from openpesel.biometrics.service import FingerprintService
+
+            self._fingerprints = FingerprintService(self.register, ImageStore(self.image_dir))
+        return self._fingerprints
 
     def check_reservation(self, access: Access, pesel: str) -> ReservationCheck:
         number = validate(pesel)

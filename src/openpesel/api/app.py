@@ -26,7 +26,7 @@ def build_gate(settings: Settings, register: Register | None = None) -> Gate:
         store.initialise()
         register = Register(store)
     key = load_or_create_key(settings.data_dir / "audit-signing-key.pem")
-    return Gate(register, AuditLog(key))
+    return Gate(register, AuditLog(key), image_dir=settings.data_dir / "fingerprints")
 
 
 def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> FastAPI:

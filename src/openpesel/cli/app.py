@@ -333,6 +333,15 @@ app.add_typer(users, name="users")
 app.add_typer(audit, name="audit")
 
 
+def _add_fingerprints() -> None:
+    from openpesel.cli.fingerprints import fingerprints
+
+    app.add_typer(fingerprints, name="fingerprints")
+
+
+_add_fingerprints()
+
+
 def _gate() -> Gate:
     from openpesel.api.app import build_gate
 
