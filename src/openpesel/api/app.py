@@ -9,7 +9,13 @@ from fastapi import FastAPI, Request, Response
 from openpesel.access.audit import AuditLog
 from openpesel.access.gate import Gate
 from openpesel.access.signing import load_or_create_key
-from openpesel.api import problems, routes_admin, routes_me, routes_register
+from openpesel.api import (
+    problems,
+    routes_admin,
+    routes_fingerprints,
+    routes_me,
+    routes_register,
+)
 from openpesel.api.deps import RateLimited
 from openpesel.api.ratelimit import TokenBucket
 from openpesel.config import Settings
@@ -58,7 +64,7 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
                                     f"A request body may have at most {MAX_BODY} bytes.")
         return await call_next(request)
 
-    for module in (routes_register, routes_me, routes_admin):
+    for module in (routes_register, routes_me, routes_admin, routes_fingerprints):
         app.include_router(module.router, prefix="/api/v1")
     return app
 

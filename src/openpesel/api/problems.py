@@ -62,7 +62,17 @@ def problem(status: int, slug: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def _biometric_problems() -> None:
+    """Fingerprint errors: bad scans are the caller's to fix (422)."""
+    from openpesel.biometrics.errors import BiometricsError, ExtractorUnavailable
+
+    if not any(cls is BiometricsError for cls, _, _ in _MAP):
+        _MAP[-1:-1] = [(ExtractorUnavailable, 503, "extractor-unavailable"),
+                       (BiometricsError, 422, "fingerprint")]
+
+
 def install(app: FastAPI) -> None:
+    _biometric_problems()
     @app.exception_handler(OpenPeselError)
     async def register_error(_request: Request, exc: OpenPeselError) -> JSONResponse:
         status, slug = next((st, sl) for cls, st, sl in _MAP if isinstance(exc, cls))

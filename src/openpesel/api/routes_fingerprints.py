@@ -1,0 +1,83 @@
+"""Fingerprints over HTTP: enrol scans as an event, verify a scan 1:1."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from pydantic import BaseModel
+
+from openpesel.access.gate import Access, Gate
+from openpesel.api.deps import access, gate
+from openpesel.api.models import ERRORS, RecordedOut
+
+router = APIRouter(prefix="/persons/{pesel}/fingerprints", tags=["fingerprints"],
+                   responses=ERRORS)
+Purposeful = Annotated[Access, Depends(access)]
+TheGate = Annotated[Gate, Depends(gate)]
+MAX_SCAN = 4 << 20
+
+
+class FingerOut(BaseModel):
+    finger: int
+    quality: int
+    minutiae: int
+    needs_recapture: bool
+
+
+class EnrolmentOut(BaseModel):
+    recorded: RecordedOut
+    fingers: list[FingerOut]
+
+
+class VerdictOut(BaseModel):
+    match: bool
+    score: float
+    threshold: float
+    false_match_rate: float
+
+
+async def _scan(finger: int, upload: UploadFile) -> object:
+    from openpesel.biometrics.service import Scan
+    from openpesel.errors import InvalidEvent
+
+    data = await upload.read(MAX_SCAN + 1)
+    if len(data) > MAX_SCAN:
+        raise InvalidEvent(f"A scan may have at most {MAX_SCAN} bytes.")
+    return Scan(finger, data)
+
+
+@router.post("", status_code=201, summary="Enrol up to ten fingers (one event)")
+async def enrol(pesel: str, a: Purposeful, g: TheGate,
+                fingers: Annotated[list[int], Form(description="Finger positions 1-10, one per "
+                                                               "scan, in order")],
+                scans: Annotated[list[UploadFile], File(description="PNG, TIFF, BMP, JPEG or WSQ")],
+                document_ref: Annotated[str, Form(min_length=1, max_length=120)],
+                ) -> EnrolmentOut:
+    from openpesel.errors import InvalidEvent
+
+    if len(fingers) != len(scans) or not 1 <= len(scans) <= 10:
+        raise InvalidEvent("Give one finger position for each scan, 1 to 10 scans.")
+    if any(not 1 <= f <= 10 for f in fingers):
+        raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
+    prepared = [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
+    done = g.enrol_fingerprints(a, pesel, prepared, [], document_ref)  # type: ignore[arg-type]
+    return EnrolmentOut(
+        recorded=RecordedOut(pesel=done.recorded.pesel, seqs=list(done.recorded.seqs)),
+        fingers=[FingerOut(**f.__dict__) for f in done.fingers])
+
+
+@router.post("/{finger}/verification", summary="1:1 verification of a scan")
+async def verification(pesel: str, finger: int, a: Purposeful, g: TheGate,
+                       scan: Annotated[UploadFile, File()],
+                       false_match_rate: Annotated[float, Query(
+                           ge=0.0001, le=0.01, description="The decision's false-match rate; "
+                           "calibrated at 1 %, 0.1 % and 0.01 %")] = 0.001) -> VerdictOut:
+    from openpesel.errors import InvalidEvent
+
+    if not 1 <= finger <= 10:
+        raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
+    verdict = g.verify_fingerprint(a, pesel, await _scan(finger, scan),  # type: ignore[arg-type]
+                                   false_match_rate)
+    return VerdictOut(match=verdict.is_match, score=verdict.score, threshold=verdict.threshold,
+                      false_match_rate=verdict.false_match_rate)
