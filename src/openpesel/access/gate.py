@@ -273,17 +273,27 @@ class Gate:
             return self.register.search(query, session=s)
         return self._audited(access, Action.SEARCH, "search", None, work)
 
+    def _office(self, access: Access, kind: ev.Kind, pesel: str | None,
+                named: ev.Authority | None) -> ev.Authority:
+        """The office an event is recorded for: the caller's role's, under Art. 10.
+
+        Only the console operator names the office; a role whose office may not
+        record ``kind`` is refused, and the refusal is audited.
+        """
+        role = access.principal.role
+        if role in ROLE_AUTHORITY and not may_record(role, kind):
+            self._audited(access, Action.RECORD, "write", pesel, _refuse(
+                f"A {role.value} may not record {kind.value} (Art. 10)."))
+        if role is Role.OPERATOR and named is not None:
+            return named
+        return ROLE_AUTHORITY.get(role, next(iter(sorted(ev.AUTHORS[kind]))))
+
     def record(self, access: Access, kind: ev.Kind, payload: dict[str, Any], document_ref: str,
                pesel: str | None = None, effective_date: datetime.date | None = None,
                supersedes: int | None = None,
                authority: ev.Authority | None = None) -> Recorded:
         """Record an event for the caller's office; the console operator names the office."""
-        role = access.principal.role
-        if role in ROLE_AUTHORITY and not may_record(role, kind):
-            self._audited(access, Action.RECORD, "write", pesel, _refuse(
-                f"A {role.value} may not record {kind.value} (Art. 10)."))
-        if role is not Role.OPERATOR or authority is None:
-            authority = ROLE_AUTHORITY.get(role, ev.Authority.USC)
+        authority = self._office(access, kind, pesel, authority)
 
         def work(s: Session, seen: _Outcome) -> Recorded:
             seen.fields = [kind.value, *payload]
@@ -325,14 +335,7 @@ class Gate:
                            authority: ev.Authority | None = None,
                            accept_low_quality: bool = False) -> Enrolment:
         """Take fingerprints for an ID card or passport: one audited register event."""
-        role = access.principal.role
-        kind = ev.Kind.FINGERPRINTS_ENROLLED
-        if role in ROLE_AUTHORITY and not may_record(role, kind):
-            self._audited(access, Action.RECORD, "write", pesel, _refuse(
-                f"A {role.value} may not take fingerprints (Art. 10)."))
-        if role is not Role.OPERATOR or authority is None:
-            authority = ROLE_AUTHORITY.get(role, ev.Authority.GMINA)
-        office = authority
+        office = self._office(access, ev.Kind.FINGERPRINTS_ENROLLED, pesel, authority)
 
         def work(s: Session, seen: _Outcome) -> Enrolment:
             seen.fields = [f"finger:{scan.finger}" for scan in scans]

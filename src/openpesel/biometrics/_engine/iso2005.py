@@ -10,7 +10,7 @@ the minutiae and a 2-byte extended data length.
 from __future__ import annotations
 
 from openpesel.biometrics._engine import iso_minutiae
-from openpesel.biometrics._engine.byte_reader import ByteReader
+from openpesel.biometrics._engine.iso_minutiae import record_reader
 from openpesel.biometrics.errors import TemplateEncodingError, TemplateError
 from openpesel.biometrics.finger import FingerPosition
 from openpesel.biometrics.template import FingerprintTemplate
@@ -43,15 +43,7 @@ def encode(template: FingerprintTemplate) -> bytes:
 
 
 def decode(data: bytes) -> list[FingerprintTemplate]:
-    reader = ByteReader(data)
-    if reader.take(4, "format identifier") != MAGIC:
-        raise TemplateError("The data is not a finger minutiae record (no 'FMR' identifier).")
-    reader.take(4, "version")
-    length = reader.u32("record length")
-    if length != len(data):
-        raise TemplateError(
-            f"The record says it is {length} bytes long but {len(data)} were given."
-        )
+    reader = record_reader(data, MAGIC)
     reader.u16("device type")
     width, height = reader.u16("image width"), reader.u16("image height")
     x_ppcm, _ = reader.u16("x resolution"), reader.u16("y resolution")

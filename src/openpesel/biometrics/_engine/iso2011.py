@@ -17,6 +17,7 @@ from __future__ import annotations
 from openpesel.biometrics._engine import iso_minutiae
 from openpesel.biometrics._engine.byte_reader import ByteReader
 from openpesel.biometrics._engine.iso2005 import check_finger, dpi_to_ppcm, ppcm_to_dpi
+from openpesel.biometrics._engine.iso_minutiae import record_reader
 from openpesel.biometrics.errors import TemplateEncodingError, TemplateError
 from openpesel.biometrics.template import FingerprintTemplate
 
@@ -50,15 +51,7 @@ def encode(template: FingerprintTemplate) -> bytes:
 
 
 def decode(data: bytes) -> list[FingerprintTemplate]:
-    reader = ByteReader(data)
-    if reader.take(4, "format identifier") != MAGIC:
-        raise TemplateError("The data is not a finger minutiae record (no 'FMR' identifier).")
-    reader.take(4, "version")
-    length = reader.u32("record length")
-    if length != len(data):
-        raise TemplateError(
-            f"The record says it is {length} bytes long but {len(data)} were given."
-        )
+    reader = record_reader(data, MAGIC)
     count = reader.u16("number of finger representations")
     certified = reader.u8("certification flag")
     if count == 0:

@@ -19,6 +19,20 @@ ANGLE_UNIT = 2.0 * math.pi / 256.0
 MAX_COORDINATE = (1 << 14) - 1
 
 
+def record_reader(data: bytes, magic: bytes) -> ByteReader:
+    """A reader past the general header both editions share: identifier, version, length."""
+    reader = ByteReader(data)
+    if reader.take(4, "format identifier") != magic:
+        raise TemplateError("The data is not a finger minutiae record (no 'FMR' identifier).")
+    reader.take(4, "version")
+    length = reader.u32("record length")
+    if length != len(data):
+        raise TemplateError(
+            f"The record says it is {length} bytes long but {len(data)} were given."
+        )
+    return reader
+
+
 def angle_to_byte(angle: float) -> int:
     return round(angle / ANGLE_UNIT) % 256
 
