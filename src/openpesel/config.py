@@ -16,6 +16,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = None
+    rate_per_s: float = 500.0
+    """Requests per second per principal before 429 (a token bucket)."""
+    rate_burst: int = 1000
 
     def url(self) -> str:
         if self.database_url:

@@ -71,4 +71,5 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
 
 def app_from_environment() -> FastAPI:
     """For `uvicorn --factory` (several workers): settings come from the environment."""
-    return create_app(build_gate(Settings()))
+    settings = Settings()
+    return create_app(build_gate(settings), settings.rate_per_s, settings.rate_burst)

@@ -19,12 +19,14 @@ class RateLimited(Exception):
     pass
 
 
-def gate(request: Request) -> Gate:
+# Dependencies are async on purpose: they only compute (or hit the 2-second token
+# cache), and a sync dependency costs a thread-pool round trip on every request.
+async def gate(request: Request) -> Gate:
     g: Gate = request.app.state.gate
     return g
 
 
-def principal(
+async def principal(
     request: Request,
     g: Annotated[Gate, Depends(gate)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -38,7 +40,7 @@ def principal(
     return who
 
 
-def access(
+async def access(
     who: Annotated[Principal, Depends(principal)],
     x_purpose: Annotated[str | None, Header(max_length=200, description=(
         "Why the data is needed; required for personal data."))] = None,
