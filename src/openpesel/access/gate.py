@@ -321,6 +321,13 @@ class Gate:
             return self.register.rebuild_projections(session=s)
         return self._audited(access, Action.BULK, "bulk-rebuild", None, work)
 
+    def bulk(self, access: Access, what: str, work: Callable[[], T]) -> T:
+        """Any whole-register operation outside the database (a backup), audited first."""
+        def audited(_s: Session, seen: _Outcome) -> None:
+            seen.fields = [what]
+        self._audited(access, Action.BULK, f"bulk-{what}", None, audited, writes=False)
+        return work()
+
     def export(self, access: Access) -> list[ev.Event]:
         """The whole log; the export itself is audited, as it discloses everyone."""
         def work(s: Session, seen: _Outcome) -> list[ev.Event]:

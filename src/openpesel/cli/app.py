@@ -299,6 +299,28 @@ def rebuild_projections() -> None:
     render.console.print(f"rebuilt the projections of {people} people from the log")
 
 
+@app.command("backup")
+def backup_cmd(target: Path) -> None:
+    """Write a consistent backup while the register stays in use (SQLite or pg_dump)."""
+    from openpesel.storage import backup
+
+    with clear_errors():
+        gate, access = operator()
+        gate.bulk(access, "backup", lambda: backup.backup(gate.store, target))
+    render.console.print(f"backup written to {target} ({target.stat().st_size} bytes)")
+
+
+@app.command("restore")
+def restore_cmd(source: Path) -> None:
+    """Restore a backup into an empty register (a new file, or an empty database)."""
+    from openpesel.storage import backup
+
+    with clear_errors():
+        store = Store(Settings().url())
+        backup.restore(source, store)
+        render.console.print(f"restored from {source}; digest {backup.digest(store)}")
+
+
 @app.command()
 def populate(size: int = 1000, seed: int = 1) -> None:
     """Add a synthetic population, generated through the real event path."""
