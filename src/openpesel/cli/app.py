@@ -446,5 +446,14 @@ def audit_head() -> None:
     render.emit_json(head.to_json())
 
 
+def _add_bulk_load() -> None:
+    from openpesel.cli.load import load_population_cmd
+
+    app.command("load-population")(load_population_cmd)
+
+
+_add_bulk_load()
+
+
 def main() -> None:
     app()

@@ -64,8 +64,11 @@ def name_rows(state: PersonState | None) -> set[tuple[str, str]]:
     """(name, role) search keys of a person: every name they carry or carried."""
     if state is None:
         return set()
-    names = {(n, "family") for n in tokens(state.family_name + " " + state.family_name_at_birth)}
+    family = set(tokens(state.family_name))
+    names = {(n, "family") for n in family}
     names |= {(n, "first") for n in tokens(" ".join(state.first_names))}
+    # A maiden name still finds its bearer, ranked as a name no longer carried.
+    names |= {(n, "former") for n in tokens(state.family_name_at_birth) if n not in family}
     for former in state.former_names:
         names |= {(n, "former") for n in tokens(former.family_name + " "
                                                 + " ".join(former.first_names))}

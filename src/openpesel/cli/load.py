@@ -1,0 +1,37 @@
+"""``openpesel load-population``: a synthetic register of millions, loaded in bulk.
+
+Kept out of ``cli/app.py`` so the CLI does not import NumPy and the loader
+unless this command runs; ``app.py`` registers it with
+``app.command("load-population")(load_population_cmd)``.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from openpesel.config import Settings
+
+
+def load_population_cmd(
+    size: int = typer.Option(..., "--size", min=0,
+                             help="How many residents the population has (38,500,000: Poland)."),
+    seed: int = typer.Option(1, "--seed", min=0,
+                             help="The population: the same seed gives the same people."),
+    chunk: int = typer.Option(50_000, "--chunk", min=1,
+                              help="Residents per transaction; a killed load resumes by chunk."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Load (or finish loading) a synthetic population, writing the same events and
+    projections as the per-event path, one transaction per chunk."""
+    from openpesel.cli.app import clear_errors  # app.py imports this module: no cycle
+    from openpesel.population.bulk import load_population
+    from openpesel.storage.store import Store
+
+    with clear_errors():
+        store = Store(Settings().url())
+        try:
+            store.initialise()
+            report = load_population(store, size, seed, chunk=chunk, progress=progress)
+        finally:
+            store.dispose()
+    typer.echo(report.summary())
