@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import uuid
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -18,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from openpesel.errors import InvalidEvent
 from openpesel.number import is_valid, validate
 from openpesel.registry.names import max_edits, tokens
-from openpesel.storage.store import Session
+from openpesel.storage.store import PersonFilter, Session
 
 FORMER_NAME_WEIGHT = 0.9
 """A name someone no longer carries still finds them, but after those who carry it."""
@@ -53,46 +52,32 @@ def search(s: Session, q: Query) -> list[Hit]:
     if q.teryt is not None and not re.fullmatch(r"\d{2,7}", q.teryt):
         raise InvalidEvent("A place is given as a TERYT code prefix of 2 to 7 digits.")
     words = tokens(q.text)
-    if not words and is_valid(q.text):
-        words = []
-        holder = s.holder(validate(q.text))
-        candidates: dict[uuid.UUID, float] = {holder[0]: 1.0} if holder else {}
-    elif not words:
-        raise InvalidEvent("Search needs a name or a PESEL.")
-    else:
-        candidates = _by_names(s, words)
     born_from = born_to = q.born
     if q.year is not None:
         born_from, born_to = datetime.date(q.year, 1, 1), datetime.date(q.year, 12, 31)
-    rows = s.filter_persons(candidates, born_from=born_from, born_to=born_to, sex=q.sex,
-                            teryt_prefix=q.teryt)
-    hits = [Hit(r.pesel, r.first_names, r.family_name, r.birth_date, r.sex, r.teryt, r.alive,
-                round(candidates[r.person_id], 3)) for r in rows]
-    hits.sort(key=lambda h: (-h.score, h.family_name, h.first_names, h.pesel))
-    return hits[: q.limit]
+    filters = PersonFilter(born_from, born_to, q.sex, q.teryt)
+    if not words and is_valid(q.text):
+        holder = s.holder(validate(q.text))
+        matches = [] if holder is None else s.people_by_id([holder[0]], filters)
+    elif not words:
+        raise InvalidEvent("Search needs a name or a PESEL.")
+    else:
+        vocabulary = [_closeness(s, word) for word in words]
+        if not all(vocabulary):
+            return []
+        matches = s.people_by_names(vocabulary, FORMER_NAME_WEIGHT, filters, q.limit)
+    return [Hit(r.pesel, r.first_names, r.family_name, r.birth_date, r.sex, r.teryt, r.alive,
+                round(float(r.score), 3)) for r in matches]
 
 
-def _by_names(s: Session, words: list[str]) -> dict[uuid.UUID, float]:
-    """People matching every word, with the mean closeness of their best matches."""
-    totals: dict[uuid.UUID, float] | None = None
-    for word in words:
-        closeness: dict[str, float] = {}
-        for name in s.names_like(word):
-            distance = Levenshtein.distance(word, name)
-            if distance <= max_edits(word):
-                # Half of the score is on sound-alike spellings, so "Kowalsky" is
-                # closer to "Kowalski" than to "Kowalska", though both are one edit off.
-                heard = Levenshtein.distance(word.translate(_SOUND), name.translate(_SOUND))
-                closeness[name] = 1.0 - (distance + heard) / 2 / (max(len(word), len(name)) + 1)
-        best: dict[uuid.UUID, float] = {}
-        for person_id, name, role in s.people_named(closeness):
-            score = closeness[name] * (FORMER_NAME_WEIGHT if role == "former" else 1.0)
-            best[person_id] = max(best.get(person_id, 0.0), score)
-        if totals is None:
-            totals = best
-        else:
-            totals = {p: totals[p] + score for p, score in best.items() if p in totals}
-        if not totals:
-            return {}
-    assert totals is not None
-    return {p: score / len(words) for p, score in totals.items()}
+def _closeness(s: Session, word: str) -> dict[str, float]:
+    """The register's names within the word's edit budget, each with how close it is."""
+    closeness: dict[str, float] = {}
+    for name in s.names_like(word):
+        distance = Levenshtein.distance(word, name)
+        if distance <= max_edits(word):
+            # Half of the score is on sound-alike spellings, so "Kowalsky" is
+            # closer to "Kowalski" than to "Kowalska", though both are one edit off.
+            heard = Levenshtein.distance(word.translate(_SOUND), name.translate(_SOUND))
+            closeness[name] = 1.0 - (distance + heard) / 2 / (max(len(word), len(name)) + 1)
+    return closeness

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -23,14 +24,17 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
     inspect,
+    literal,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import FromClause
 
 from openpesel.errors import PoolExhausted
 from openpesel.number import Sex, encode
@@ -112,6 +116,28 @@ def row_to_event(row: Any) -> ev.Event:
     )
 
 
+@dataclass(frozen=True)
+class PersonFilter:
+    """Narrowing a search by birth date range, sex and TERYT prefix, in SQL."""
+
+    born_from: datetime.date | None = None
+    born_to: datetime.date | None = None
+    sex: str | None = None
+    teryt_prefix: str | None = None
+
+    def apply(self, query: Any) -> Any:
+        p = t.persons.c
+        if self.born_from is not None:
+            query = query.where(p.birth_date >= self.born_from)
+        if self.born_to is not None:
+            query = query.where(p.birth_date <= self.born_to)
+        if self.sex is not None:
+            query = query.where(p.sex == self.sex)
+        if self.teryt_prefix:
+            query = query.where(p.teryt.startswith(self.teryt_prefix))
+        return query
+
+
 class Session:
     """One transaction's view of the register."""
 
@@ -187,27 +213,38 @@ class Session:
             .where(t.name_variants.c.variant.in_(sorted(variants(token))))
         ).scalars())
 
-    def people_named(self, names: Iterable[str]) -> list[tuple[uuid.UUID, str, str]]:
-        """(person, name, role) for everyone who carries or carried one of ``names``."""
-        c = t.person_names.c
-        return [(r.person_id, r.name_norm, r.role) for r in self.conn.execute(
-            select(c.person_id, c.name_norm, c.role).where(c.name_norm.in_(list(names))))]
+    def people_by_names(self, words: list[dict[str, float]], former_weight: float,
+                        filters: PersonFilter, limit: int) -> list[Any]:
+        """People carrying a close name for every word, ranked in SQL.
 
-    def filter_persons(self, ids: Iterable[uuid.UUID], *, born_from: datetime.date | None,
-                       born_to: datetime.date | None, sex: str | None,
-                       teryt_prefix: str | None) -> list[Any]:
-        c = t.persons.c
-        query = select(c.person_id, c.pesel, c.first_names, c.family_name, c.birth_date,
-                       c.sex, c.teryt, c.alive).where(c.person_id.in_(list(ids)))
-        if born_from is not None:
-            query = query.where(c.birth_date >= born_from)
-        if born_to is not None:
-            query = query.where(c.birth_date <= born_to)
-        if sex is not None:
-            query = query.where(c.sex == sex)
-        if teryt_prefix:
-            query = query.where(c.teryt.startswith(teryt_prefix))
-        return list(self.conn.execute(query))
+        Each word joins ``person_names`` once through its index on ``name_norm``;
+        the closeness of each candidate name is a CASE expression, so scoring,
+        filtering, ranking and the limit all happen in the database, and only
+        ``limit`` rows ever reach Python, whatever the register's size.
+        """
+        p = t.persons.c
+        query = select(p.person_id, p.pesel, p.first_names, p.family_name, p.birth_date,
+                       p.sex, p.teryt, p.alive)
+        joined: FromClause = t.persons
+        scores = []
+        for i, closeness in enumerate(words):
+            n = t.person_names.alias(f"n{i}")
+            joined = joined.join(n, and_(n.c.person_id == p.person_id,
+                                         n.c.name_norm.in_(sorted(closeness))))
+            weight = case((n.c.role == "former", literal(former_weight)), else_=literal(1.0))
+            scores.append(case(closeness, value=n.c.name_norm, else_=literal(0.0)) * weight)
+        score = func.max(sum(scores[1:], scores[0]) / len(words)).label("score")
+        query = filters.apply(query.add_columns(score).select_from(joined))
+        query = query.group_by(p.person_id, p.pesel, p.first_names, p.family_name,
+                               p.birth_date, p.sex, p.teryt, p.alive)
+        return list(self.conn.execute(query.order_by(
+            score.desc(), p.family_name, p.first_names, p.pesel).limit(limit)))
+
+    def people_by_id(self, ids: list[uuid.UUID], filters: PersonFilter) -> list[Any]:
+        p = t.persons.c
+        query = select(p.person_id, p.pesel, p.first_names, p.family_name, p.birth_date,
+                       p.sex, p.teryt, p.alive, literal(1.0).label("score"))
+        return list(self.conn.execute(filters.apply(query.where(p.person_id.in_(ids)))))
 
     def reserved(self, pesel: str, moment: datetime.datetime) -> bool:
         row = self.conn.execute(_RESERVATION, {"pesel": pesel}).first()
