@@ -67,7 +67,9 @@ def compact(number: str) -> str:
     """Strip separators a clerk or a scanner may leave in.
 
     NFKC folds full-width digits and no-break spaces into their ASCII forms,
-    so a number pasted from a PDF still validates; any space or dash goes.
+    so a number pasted from a PDF still validates; spaces and dashes go, and
+    surrounding whitespace. A tab or a newline inside the number stays, and
+    makes it invalid: that is a broken field, not a separator.
 
     >>> compact(' 4405-1401 359 ')
     '44051401359'
@@ -75,9 +77,7 @@ def compact(number: str) -> str:
     if not isinstance(number, str):
         raise InvalidFormat()
     folded = unicodedata.normalize("NFKC", number)
-    return "".join(
-        c for c in folded if not (c.isspace() or unicodedata.category(c) == "Pd")
-    )
+    return "".join(c for c in folded if unicodedata.category(c) not in ("Zs", "Pd")).strip()
 
 
 def calc_check_digit(first_ten: str) -> str:
