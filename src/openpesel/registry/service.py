@@ -72,11 +72,6 @@ class Register:
         with self.store.write() as s:
             return self._record(s, command)
 
-    def record_many(self, commands: list[Command]) -> list[Recorded]:
-        """All or nothing: one transaction for a batch."""
-        with self.store.write() as s:
-            return [self._record(s, c) for c in commands]
-
     @contextmanager
     def batch(self) -> Iterator[Batch]:
         """One transaction for many commands, each in a savepoint of its own.
