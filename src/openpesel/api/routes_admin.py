@@ -47,6 +47,7 @@ def deactivate_user(name: str, a: Admin, g: TheGate) -> None:
 
 @router.get("/audit/head", tags=["audit"], summary="Sign and return the audit log's tree head")
 def audit_head(a: Admin, g: TheGate) -> dict[str, Any]:
+    _require(a, Action.AUDIT)  # signing writes a head; readers get heads in their reports
     with g.store.write() as s:
         return g.audit.head(s, g.clock()).to_json()
 
