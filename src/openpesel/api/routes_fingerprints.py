@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel
@@ -10,6 +10,9 @@ from pydantic import BaseModel
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
 from openpesel.api.models import ERRORS, RecordedOut
+
+if TYPE_CHECKING:  # the fingerprint stack is imported on first use, not at start-up
+    from openpesel.biometrics.service import Scan
 
 router = APIRouter(prefix="/persons/{pesel}/fingerprints", tags=["fingerprints"],
                    responses=ERRORS)
@@ -37,7 +40,7 @@ class VerdictOut(BaseModel):
     false_match_rate: float
 
 
-async def _scan(finger: int, upload: UploadFile) -> object:
+async def _scan(finger: int, upload: UploadFile) -> Scan:
     from openpesel.biometrics.service import Scan
     from openpesel.errors import InvalidEvent
 
@@ -61,7 +64,7 @@ async def enrol(pesel: str, a: Purposeful, g: TheGate,
     if any(not 1 <= f <= 10 for f in fingers):
         raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
     prepared = [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
-    done = g.enrol_fingerprints(a, pesel, prepared, [], document_ref)  # type: ignore[arg-type]
+    done = g.enrol_fingerprints(a, pesel, prepared, [], document_ref)
     return EnrolmentOut(
         recorded=RecordedOut(pesel=done.recorded.pesel, seqs=list(done.recorded.seqs)),
         fingers=[FingerOut(**f.__dict__) for f in done.fingers])
@@ -77,7 +80,6 @@ async def verification(pesel: str, finger: int, a: Purposeful, g: TheGate,
 
     if not 1 <= finger <= 10:
         raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
-    verdict = g.verify_fingerprint(a, pesel, await _scan(finger, scan),  # type: ignore[arg-type]
-                                   false_match_rate)
+    verdict = g.verify_fingerprint(a, pesel, await _scan(finger, scan), false_match_rate)
     return VerdictOut(match=verdict.is_match, score=verdict.score, threshold=verdict.threshold,
                       false_match_rate=verdict.false_match_rate)
