@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,34 @@ def test_the_demo_builds_a_register_and_tours_it(tmp_path: Path) -> None:
         assert section in out
     again = cli("demo", "--size", "150", "--no-serve")
     assert "already holds 150 people" in again
+
+
+def test_serve_starts_the_api(tmp_path: Path) -> None:
+    """The README's `openpesel serve`: a real process answering on 127.0.0.1."""
+    import time
+
+    import httpx
+
+    from tests.live import free_port
+
+    env = {**os.environ, "OPENPESEL_DATA_DIR": str(tmp_path)}
+    exe = str(Path(sys.executable).with_name("openpesel"))
+    subprocess.run([exe, "init"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([exe, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                spec = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.2)
+        assert spec["openapi"].startswith("3.1") and "/api/v1/persons/{pesel}" in spec["paths"]
+        denied = httpx.get(f"http://127.0.0.1:{port}/api/v1/persons/44051401359")
+        assert denied.status_code == 401
+    finally:
+        server.terminate()
+        server.wait(10)
