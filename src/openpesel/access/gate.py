@@ -96,7 +96,6 @@ class Gate:
         self.audit = audit
         self.clock = register.clock
         self.token_ttl = token_ttl
-        self._token_key: bytes | None = None
         self._auth_cache: dict[str, tuple[Principal, datetime.datetime]] = {}
         self.image_dir = image_dir
         self._fingerprints: FingerprintService | None = None
@@ -132,11 +131,6 @@ class Gate:
         with self.store.read() as s:
             return accounts.all_accounts(s)
 
-    def _key(self, s: Session) -> bytes:
-        if self._token_key is None:
-            self._token_key = s.secret(TOKEN_KEY)
-        return self._token_key
-
     def login(self, name: str, secret: str, totp: str | None = None) -> IssuedToken:
         now = self.clock()
         with self.store.write() as s:
@@ -153,7 +147,7 @@ class Gate:
                 outcome="allowed" if valid else "denied", at=now))
             issued = None
             if valid and account is not None:
-                token, claims = credentials.issue(self._key(s), name, account.role, now,
+                token, claims = credentials.issue(s.secret(TOKEN_KEY), name, account.role, now,
                                                   self.token_ttl)
                 accounts.remember_token(s, claims.jti, name, now, claims.expires_at)
                 issued = IssuedToken(token, claims.expires_at, account.role)
@@ -172,10 +166,10 @@ class Gate:
         now = self.clock()
         cached = self._auth_cache.get(token)
         if cached is not None and cached[1] > now:
-            credentials.read(self._token_key or b"", token, now)
+            credentials.read(self.store.secret(TOKEN_KEY), token, now)
             return cached[0]
         with self.store.read() as s:
-            claims = credentials.read(self._key(s), token, self.clock())
+            claims = credentials.read(s.secret(TOKEN_KEY), token, self.clock())
             if not accounts.token_usable(s, claims.jti):
                 raise credentials.TokenInvalid("The bearer token has been revoked.")
             account = accounts.find(s, claims.principal)

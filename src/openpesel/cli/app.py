@@ -13,7 +13,7 @@ import getpass
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -67,9 +67,9 @@ def _options(purpose: Annotated[str, typer.Option(
     _console["purpose"] = purpose
 
 
-def register(*, must_exist: bool = True) -> Register:
+def register() -> Register:
     store = Store(Settings().url())
-    if must_exist and not store.initialised():
+    if not store.initialised():
         raise NotInitialised()
     return Register(store)
 
@@ -263,14 +263,9 @@ def export(output: Annotated[Path | None, typer.Option("--output", "-o")] = None
     with clear_errors():
         gate, access = operator()
         events = gate.export(access)
-        with (output.open("w", encoding="utf-8") if output else _stdout()) as fh:
+        with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as fh:
             for e in events:
                 fh.write(event_to_json(e) + "\n")
-
-
-@contextmanager
-def _stdout() -> Iterator[Any]:
-    yield sys.stdout
 
 
 def _lines(file: Path) -> list[str]:

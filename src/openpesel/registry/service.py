@@ -87,11 +87,16 @@ class Register:
         """Record inside the caller's transaction (so an audit entry can share it)."""
         return self._record(s, c)
 
-    def _record(self, s: Session, c: Command) -> Recorded:
-        if c.authority not in ev.AUTHORS[c.kind]:
-            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[c.kind]))
+    @staticmethod
+    def _check_authority(kind: ev.Kind, authority: ev.Authority) -> None:
+        """Art. 10: only the offices the law names may record a kind of event."""
+        if authority not in ev.AUTHORS[kind]:
+            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[kind]))
             raise RegisterError(
-                f"A {c.authority.value} may not record {c.kind.value}; only {allowed} may.")
+                f"A {authority.value} may not record {kind.value}; only {allowed} may.")
+
+    def _record(self, s: Session, c: Command) -> Recorded:
+        self._check_authority(c.kind, c.authority)
         if not c.document_ref.strip():
             raise RegisterError("Every event needs the reference of its document.")
         ev.check_text(c.document_ref, "document_ref")
@@ -107,7 +112,9 @@ class Register:
         state = fold(log)
         assert state is not None
         effective = c.effective_date or self.clock().date()
-        supersedes = self._check_correction(c, log) if c.kind is ev.Kind.CORRECTED else None
+        supersedes = None
+        if isinstance(payload, ev.Corrected):
+            supersedes = self._check_correction(c.supersedes, payload, log)
         if c.kind is ev.Kind.CORRECTED:
             effective = c.effective_date or next(e.effective_date for e in log
                                                  if e.seq == supersedes)
@@ -152,8 +159,7 @@ class Register:
             raise ImportFailed(f"line {number}: {exc}") from None
 
     def _replay(self, s: Session, e: ev.Event, new_seq: dict[int, int]) -> int:
-        if e.authority not in ev.AUTHORS[e.kind]:
-            raise RegisterError(f"A {e.authority.value} may not record {e.kind.value}.")
+        self._check_authority(e.kind, e.authority)
         supersedes = None
         if e.supersedes is not None:
             if e.supersedes not in new_seq:
@@ -185,19 +191,12 @@ class Register:
 
     def _create(self, s: Session, c: Command, p: ev.Birth) -> Recorded:
         updates: dict[str, Any] = {}
-        for role in ("mother", "father"):
-            given = getattr(p, f"{role}_pesel")
-            if given is None:
-                continue
-            parent = self._state(s, self._current_holder(s, given))
+        parents = self._parents(s, p)
+        for role, parent in parents:
             self._check_parent(role, parent, p.birth_date)
-            updates |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
-                        f"{role}_first_name": parent.first_names[0],
-                        f"{role}_family_name": parent.family_name}
+        updates |= self._parent_fields(parents)
         if p.pesel is None:
-            first, last = date_range(p.birth_date, p.birth_date_precision)
-            days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
-            updates["pesel"] = s.allocate(days, p.sex)
+            updates["pesel"] = self._allocate(s, p.birth_date, p.birth_date_precision, p.sex)
         else:
             updates["pesel"] = self._unused(s, p.pesel)
         payload = p.model_copy(update=updates)
@@ -246,24 +245,40 @@ class Register:
                             "spouse_family_name": spouse.family_name}
             others.append(spouse.person_id)
         if isinstance(p, ev.Adopted):
-            for role in ("mother", "father"):
-                given = getattr(p, f"{role}_pesel")
-                if given is not None:
-                    parent = self._state(s, self._current_holder(s, given))
-                    updates |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
-                                f"{role}_first_name": parent.first_names[0],
-                                f"{role}_family_name": parent.family_name}
+            updates |= self._parent_fields(self._parents(s, p))
         return (p.model_copy(update=updates) if updates else p), others
+
+    def _parents(self, s: Session, p: ev.ParentFields) -> list[tuple[str, PersonState]]:
+        """The parents a payload names by PESEL, as they stand in the register."""
+        return [(role, self._state(s, self._current_holder(s, given)))
+                for role in ("mother", "father")
+                if (given := getattr(p, f"{role}_pesel")) is not None]
+
+    @staticmethod
+    def _parent_fields(parents: list[tuple[str, PersonState]]) -> dict[str, Any]:
+        """Parents given by PESEL become their stable ids and their names at the time."""
+        fields: dict[str, Any] = {}
+        for role, parent in parents:
+            fields |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
+                       f"{role}_first_name": parent.first_names[0],
+                       f"{role}_family_name": parent.family_name}
+        return fields
+
+    @staticmethod
+    def _allocate(s: Session, born: datetime.date, precision: str, sex: Sex) -> str:
+        """A new number on the first day of the known birth period with one free."""
+        first, last = date_range(born, precision)
+        return s.allocate((first + datetime.timedelta(d)
+                           for d in range((last - first).days + 1)), sex)
 
     def _with_new_number(self, s: Session, state: PersonState, p: ev.Payload) -> ev.Payload:
         sex = cast("Sex", getattr(p, "sex", state.sex))
         born = cast("datetime.date", getattr(p, "birth_date", state.birth_date))
         new_pesel = getattr(p, "new_pesel", None)
         if new_pesel is None:
-            first, last = date_range(born, state.birth_date_precision
-                                     if born == state.birth_date else ev.DatePrecision.DAY)
-            days = (first + datetime.timedelta(d) for d in range((last - first).days + 1))
-            new_pesel = s.allocate(days, sex)
+            precision = (state.birth_date_precision if born == state.birth_date
+                         else ev.DatePrecision.DAY)
+            new_pesel = self._allocate(s, born, precision, sex)
         else:
             new_pesel = self._unused(s, new_pesel)
         return p.model_copy(update={"new_pesel": new_pesel, "old_pesel": state.pesel})
@@ -276,15 +291,14 @@ class Register:
         return self._append_to(s, replace(event, person_id=spouse_id, payload=payload))
 
     @staticmethod
-    def _check_correction(c: Command, log: list[ev.Event]) -> int:
-        target = next((e for e in log if e.seq == c.supersedes), None)
+    def _check_correction(seq: int | None, fix: ev.Corrected, log: list[ev.Event]) -> int:
+        target = next((e for e in log if e.seq == seq), None)
         if target is None:
-            raise RegisterError(f"Event {c.supersedes} is not in this person's record.")
+            raise RegisterError(f"Event {seq} is not in this person's record.")
         if target.kind is ev.Kind.CORRECTED:
             raise RegisterError("Correct the original event, not a correction.")
-        replacement = cast("ev.Corrected", ev.parse_payload(c.kind, c.payload)).replacement
-        if replacement is not None:
-            ev.parse_payload(target.kind, replacement)
+        if fix.replacement is not None:
+            ev.parse_payload(target.kind, fix.replacement)
         return target.seq
 
     # -- reads -----------------------------------------------------------

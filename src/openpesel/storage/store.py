@@ -141,9 +141,12 @@ class PersonFilter:
 class Session:
     """One transaction's view of the register."""
 
-    def __init__(self, conn: Connection, vocabulary: set[str] | None = None) -> None:
+    def __init__(self, conn: Connection, vocabulary: set[str] | None = None,
+                 secrets: dict[str, bytes] | None = None) -> None:
         self.conn = conn
         self.postgres = conn.dialect.name == "postgresql"
+        # Register secrets never change after ``init``: read each once per Store.
+        self.secrets = secrets if secrets is not None else {}
         # Names known to be in the vocabulary (committed); names added by this
         # transaction join it only when the transaction commits.
         self.vocabulary = vocabulary if vocabulary is not None else set()
@@ -259,9 +262,11 @@ class Session:
 
     def secret(self, name: str) -> bytes:
         """A per-register secret made at ``init`` (the pool order key, the token key)."""
-        return bytes(self.conn.execute(
-            select(t.register_meta.c.value).where(t.register_meta.c.name == name)
-        ).scalar_one())
+        if name not in self.secrets:
+            self.secrets[name] = bytes(self.conn.execute(
+                select(t.register_meta.c.value).where(t.register_meta.c.name == name)
+            ).scalar_one())
+        return self.secrets[name]
 
     # -- writes ----------------------------------------------------------
 
@@ -293,24 +298,19 @@ class Session:
         tried = []
         for day in dates:
             tried.append(day)
+            this_pool = and_(pools.birth_date == day, pools.sex == sex.value)
             self._insert_ignore(t.pesel_pools, birth_date=day, sex=sex.value, issued=0)
             issued = self.conn.execute(
-                select(pools.issued).where(and_(pools.birth_date == day, pools.sex == sex.value))
-                .with_for_update()
-            ).scalar_one()
-            while issued < SERIALS_PER_SEX:
+                select(pools.issued).where(this_pool).with_for_update()).scalar_one()
+            found = None
+            while found is None and issued < SERIALS_PER_SEX:
                 pesel = encode(day, permute(key, f"{day}{sex.value}", issued), sex)
                 issued += 1
                 if self.holder(pesel) is None:
-                    self.conn.execute(
-                        update(t.pesel_pools).values(issued=issued)
-                        .where(and_(pools.birth_date == day, pools.sex == sex.value))
-                    )
-                    return pesel
-            self.conn.execute(
-                update(t.pesel_pools).values(issued=issued)
-                .where(and_(pools.birth_date == day, pools.sex == sex.value))
-            )
+                    found = pesel
+            self.conn.execute(update(t.pesel_pools).values(issued=issued).where(this_pool))
+            if found is not None:
+                return found
         span = f"{tried[0]}" if len(tried) == 1 else f"{tried[0]} to {tried[-1]}"
         sex_word = "women" if sex is Sex.FEMALE else "men"
         raise PoolExhausted(
@@ -400,6 +400,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.vocabulary: set[str] = set()
+        self.secrets: dict[str, bytes] = {}
 
     def initialise(self) -> None:
         """Create or upgrade the schema and the register's pool key; safe to repeat."""
@@ -421,7 +422,7 @@ class Store:
     def write(self) -> Iterator[Session]:
         with translated_errors():
             with self.engine.begin() as conn:
-                session = Session(conn, self.vocabulary)
+                session = Session(conn, self.vocabulary, self.secrets)
                 yield session
             self.vocabulary.update(session.pending_names)
 
@@ -430,7 +431,13 @@ class Store:
         with translated_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="DEFERRED")
             with conn.begin():
-                yield Session(conn)
+                yield Session(conn, secrets=self.secrets)
+
+    def secret(self, name: str) -> bytes:
+        if name not in self.secrets:
+            with self.read() as s:
+                s.secret(name)
+        return self.secrets[name]
 
     def dispose(self) -> None:
         self.engine.dispose()
