@@ -1,7 +1,7 @@
 """Bulk-load time and disk use of a synthetic register on SQLite.
 
     nice -n 10 .venv/bin/python bench/load_population.py [--size 1000000] [--chunk 50000]
-        [--seed 1] [--db PATH] [--keep]
+        [--seed 1] [--db PATH] [--keep] [--postgres]
 
 Loads ``--size`` residents with ``population.bulk.load_population`` into a
 fresh SQLite register (a temporary directory unless ``--db`` names a file),
@@ -9,6 +9,8 @@ then prints the time, residents per second, and the database's size per
 resident (main file plus WAL, after a checkpoint). The goal (issue 4) is one
 million residents in 60 s or less. The database is deleted afterwards unless
 ``--keep`` is given (``bench/lookup_latency.py`` can reuse a kept one).
+``--postgres`` loads into a throw-away PostgreSQL server instead (COPY; the
+server runs with fsync off, as in the tests) and reports ``pg_database_size``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
+    if args.postgres:
+        postgres(args.size, args.seed, args.chunk)
+        return
 
     scratch = None
     if args.db is None:
@@ -67,6 +73,27 @@ def main() -> None:
         store.dispose()
         if scratch is not None and not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def postgres(size: int, seed: int, chunk: int) -> None:
+    from sqlalchemy import text
+
+    from openpesel.storage.pgtemp import postgres_server
+
+    with postgres_server() as url:
+        store = Store(url)
+        store.initialise()
+        started = time.perf_counter()
+        report = load_population(store, size, seed, chunk=chunk, progress=True)
+        seconds = time.perf_counter() - started
+        with store.read() as s:
+            size_bytes = int(s.conn.execute(
+                text("SELECT pg_database_size(current_database())")).scalar_one())
+        store.dispose()
+    print(report.summary())
+    print(f"PostgreSQL       {size:,} residents in {seconds:.1f} s, {size / seconds:,.0f}/s")
+    print(f"database         {size_bytes / 1e6:,.1f} MB "
+          f"({size_bytes / max(size, 1):,.0f} bytes per resident)")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from openpesel.registry.service import Register
+from openpesel.storage.pgtemp import postgres_server
 from openpesel.storage.store import Store
-from tests.pgserver import postgres_server
 
 _counter = itertools.count()
 
