@@ -294,23 +294,24 @@ class Session:
         never disagree into a duplicate.
         """
         key = self.pool_key()
-        pools = t.pesel_pools.c
+        dialect = postgresql if self.postgres else sqlite
+        pools = t.pesel_pools
         tried = []
         for day in dates:
             tried.append(day)
-            this_pool = and_(pools.birth_date == day, pools.sex == sex.value)
-            self._insert_ignore(t.pesel_pools, birth_date=day, sex=sex.value, issued=0)
-            issued = self.conn.execute(
-                select(pools.issued).where(this_pool).with_for_update()).scalar_one()
-            found = None
-            while found is None and issued < SERIALS_PER_SEX:
-                pesel = encode(day, permute(key, f"{day}{sex.value}", issued), sex)
-                issued += 1
+            # One statement takes the next index and locks the pool's row until commit
+            # (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers). A full
+            # pool returns no row and is left as it is.
+            take = dialect.insert(pools).values(birth_date=day, sex=sex.value, issued=1)
+            take = take.on_conflict_do_update(
+                index_elements=[pools.c.birth_date, pools.c.sex],
+                set_={"issued": pools.c.issued + 1},
+                where=pools.c.issued < SERIALS_PER_SEX,
+            ).returning(pools.c.issued)
+            while (issued := self.conn.execute(take).scalar_one_or_none()) is not None:
+                pesel = encode(day, permute(key, f"{day}{sex.value}", issued - 1), sex)
                 if self.holder(pesel) is None:
-                    found = pesel
-            self.conn.execute(update(t.pesel_pools).values(issued=issued).where(this_pool))
-            if found is not None:
-                return found
+                    return pesel
         span = f"{tried[0]}" if len(tried) == 1 else f"{tried[0]} to {tried[-1]}"
         sex_word = "women" if sex is Sex.FEMALE else "men"
         raise PoolExhausted(
