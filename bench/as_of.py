@@ -20,7 +20,6 @@ import random
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 from openpesel.population.bulk import load_population
 from openpesel.registry import events as ev
