@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from openpesel.access.policy import Role
 from openpesel.cli import app
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
@@ -115,6 +116,13 @@ def test_a_jsonl_file_of_events_is_all_or_nothing(cli: Cli, store: Store, tmp_pa
     assert count_events(Register(store)) == 0
     events.write_text(json.dumps(good) + "\n{not json\n")
     assert "line 2: not valid JSON" in cli("record", "--file", str(events), code=9)
+    link = {"kind": "identity_linked", "authority": "MINISTER", "document_ref": "CASE/1",
+            "payload": {"case_id": "00000000-0000-4000-8000-000000000001", "role": "survivor",
+                        "comment": "typed in by hand"}}
+    events.write_text(json.dumps(good) + "\n" + json.dumps(link) + "\n")
+    err = cli("record", "--file", str(events), code=9)
+    assert "line 2: " in err and "examiner's decision" in err
+    assert count_events(Register(store)) == 0
     events.write_text(json.dumps(good) + "\n")
     assert "recorded #" in cli("record", "--file", str(events))
     assert count_events(Register(store)) == 1
@@ -179,10 +187,14 @@ def test_the_demo_builds_a_register_and_tours_it(tmp_path: Path) -> None:
     out = cli("demo", "--size", "150", "--no-serve")
     assert "Built a register of 150 synthetic residents" in out
     for section in ("1. Validate a number", "2. A person and their history", "3. Search",
-                    "4. The API"):
+                    "4. The API", "5. The web interface"):
         assert section in out
+    web = out.split("5. The web interface")[1]  # it ends the tour: the URL, a login per role
+    assert "http://127.0.0.1:8000/" in web and "pyotp.TOTP(" in web
+    assert all(role.value in web for role in Role if role is not Role.OPERATOR)
     again = cli("demo", "--size", "150", "--no-serve")
     assert "already holds 150 people" in again
+    assert web.split("TOTP(")[1][:34] == again.split("TOTP(")[1][:34]  # the same resident
 
 
 def test_serve_starts_the_api(tmp_path: Path) -> None:

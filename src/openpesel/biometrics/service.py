@@ -15,7 +15,7 @@ import base64
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from openpesel.biometrics import (
     FingerPosition,
@@ -86,20 +86,29 @@ class FingerprintService:
             out.append(Prepared(result, record, image))
         return out
 
-    def enrol(self, s: Session, pesel: str, scans: Sequence[Scan],
-              missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
-              *, accept_low_quality: bool = False,
-              effective: datetime.date | None = None) -> Enrolment:
+    def usable(self, scans: Sequence[Scan], accept_low_quality: bool = False) -> list[Prepared]:
+        """``assess``, refusing the set if a scan must be retaken (unless told to accept it)."""
         assessed = self.assess(scans)
         retake = [p.result.finger for p in assessed if p.result.needs_recapture]
         if retake and not accept_low_quality:
             raise LowQuality(f"Rescan finger(s) {', '.join(map(str, retake))}: the quality is "
                              "below the enrolment threshold.")
+        return assessed
+
+    def payload(self, assessed: Sequence[Prepared], missing: Sequence[tuple[int, str]]
+                ) -> dict[str, Any]:
+        """A ``fingerprints_enrolled`` payload; the images go to the store first."""
         fingers = [{"finger": p.result.finger, "quality": p.result.quality,
                     "template": p.template, "image_sha256": self.images.put(p.image)}
                    for p in assessed]
-        payload = {"fingers": fingers,
-                   "missing": [{"finger": f, "reason": r} for f, r in missing]}
+        return {"fingers": fingers, "missing": [{"finger": f, "reason": r} for f, r in missing]}
+
+    def enrol(self, s: Session, pesel: str, scans: Sequence[Scan],
+              missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
+              *, accept_low_quality: bool = False,
+              effective: datetime.date | None = None) -> Enrolment:
+        assessed = self.usable(scans, accept_low_quality)
+        payload = self.payload(assessed, missing)
         done = self.register.record_in(s, Command(ev.Kind.FINGERPRINTS_ENROLLED, payload,
                                                   authority, document_ref, pesel, effective))
         return Enrolment(done, [p.result for p in assessed])

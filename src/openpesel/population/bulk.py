@@ -405,6 +405,7 @@ def build_rows(people: Residents, pesels: Sequence[str], seqs: Sequence[int], re
             f'"temporary_residence": {home if foreign else "null"}, "abroad": null, '
             '"id_cards": [], "passports": [], "death_date": null, "fingers": [], '
             '"missing_fingers": [], "reservation": null, "last_withdrawal": null, '
+            '"duplicate_of": null, "duplicates": [], '
             f'"last_seq": {last_seq}, "events": {3 if i in married else 2}}}')
         rows.persons.append((hexes[i], pesels[i], family, first, c.born[i], c.sex[i],
                              c.teryt[i], True, civil, last_seq, record))

@@ -60,6 +60,8 @@ class Kind(enum.StrEnum):
     FINGERPRINTS_ENROLLED = "fingerprints_enrolled"
     PESEL_RESERVED = "pesel_reserved"
     RESERVATION_WITHDRAWN = "reservation_withdrawn"
+    IDENTITY_LINKED = "identity_linked"
+    DUPLICATE_CLEARED = "duplicate_cleared"
     CORRECTED = "corrected"
 
 
@@ -272,14 +274,40 @@ class ReservationWithdrawn(Payload):
     requested_at: datetime.datetime
 
 
+class IdentityLinked(Payload):
+    """An examiner found two identities to be one person (docs/adjudication.md).
+
+    ``role`` says what this record is in the link: the ``survivor`` (registered
+    first, it stays the person's identity), the ``duplicate`` (it is marked and
+    takes no further events; its number is never reused), or the ``applicant``
+    whose held registration was refused because it was this person again.
+    """
+
+    case_id: uuid.UUID
+    role: Literal["survivor", "duplicate", "applicant"]
+    other_id: uuid.UUID | None = None
+    other_pesel: str | None = None
+    comment: str = Field(min_length=3, max_length=1000)
+
+
+class DuplicateCleared(Payload):
+    """An examiner found a suspected duplicate to be a different person."""
+
+    case_id: uuid.UUID
+    comment: str = Field(min_length=3, max_length=1000)
+
+
 class Corrected(Payload):
     """Replaces the superseded event from this event's ``recorded_at`` on.
 
     ``replacement`` is the corrected payload of the same kind; ``None`` means
-    the superseded entry was made in error and is withdrawn.
+    the superseded entry was made in error and is withdrawn. It defaults to
+    ``None`` because the log stores payloads without their ``None`` fields: a
+    required field would make a stored withdrawal unreadable (found by
+    ``tests/test_concurrency.py``).
     """
 
-    replacement: dict[str, Any] | None
+    replacement: dict[str, Any] | None = None
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -308,6 +336,8 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.FINGERPRINTS_ENROLLED: FingerprintsEnrolled,
     Kind.PESEL_RESERVED: PeselReserved,
     Kind.RESERVATION_WITHDRAWN: ReservationWithdrawn,
+    Kind.IDENTITY_LINKED: IdentityLinked,
+    Kind.DUPLICATE_CLEARED: DuplicateCleared,
     Kind.CORRECTED: Corrected,
 }
 
@@ -339,9 +369,15 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
     # The resident acts through the minister's online service, or at any municipality.
     Kind.PESEL_RESERVED: frozenset({_G, _M}),
     Kind.RESERVATION_WITHDRAWN: frozenset({_G, _M}),
+    # One person under two identities is resolved centrally, by the register's keeper.
+    Kind.IDENTITY_LINKED: frozenset({_M}),
+    Kind.DUPLICATE_CLEARED: frozenset({_M}),
     Kind.CORRECTED: frozenset(Authority),
 }
 """Art. 10: which office may record which kind of event."""
+
+ADJUDICATION_KINDS = frozenset({Kind.IDENTITY_LINKED, Kind.DUPLICATE_CLEARED})
+"""Recorded only by an examiner's decision on a case, never as a clerk's event."""
 
 CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
 

@@ -331,6 +331,23 @@ def _withdrawn(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, reservation=replace(r, withdraw_at=p.at))
 
 
+def _identity_linked(s: PersonState, e: ev.Event) -> PersonState:
+    p = cast("ev.IdentityLinked", e.payload)
+    if p.role == "applicant":
+        return s  # the refused application left no record; this one only remembers it
+    if p.other_id is None or p.other_id == s.person_id:
+        raise RegisterError("A link between identities names the other person's record.")
+    if p.role == "duplicate":
+        return replace(s, duplicate_of=p.other_id)
+    if p.other_id in s.duplicates:
+        raise RegisterError(f"{s.pesel} is already linked to that record.")
+    return replace(s, duplicates=(*s.duplicates, p.other_id))
+
+
+def _duplicate_cleared(s: PersonState, _e: ev.Event) -> PersonState:
+    return s  # the examination is remembered in the log; the record itself is unchanged
+
+
 HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.NAME_CHANGED: _name_changed,
     ev.Kind.SEX_CHANGED: _sex_changed,
@@ -354,6 +371,8 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.FINGERPRINTS_ENROLLED: _fingerprints,
     ev.Kind.PESEL_RESERVED: _reserved,
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
+    ev.Kind.IDENTITY_LINKED: _identity_linked,
+    ev.Kind.DUPLICATE_CLEARED: _duplicate_cleared,
 }
 
 # After death the register only takes what follows from it.
@@ -375,7 +394,11 @@ def apply(state: PersonState | None, event: ev.Event) -> PersonState:
             raise RegisterError(
                 f"The {event.kind.value} is dated {event.effective_date}, before the birth of "
                 f"{state.pesel} on {state.birth_date}.")
-        if state.death_date is not None and event.kind not in _AFTER_DEATH:
+        if state.duplicate_of is not None:
+            raise RegisterError(
+                f"{state.pesel} was found to be a second identity of another person; it takes "
+                "no further events (a mistaken link is fixed by a correction).")
+        if state.death_date is not None and event.kind not in _AFTER_DEATH | ev.ADJUDICATION_KINDS:
             raise RegisterError(
                 f"{state.pesel} died on {state.death_date}; no {event.kind.value} can follow "
                 "(a mistaken entry is fixed by a correction).")

@@ -138,8 +138,16 @@ class Register:
                     ) -> list[Recorded]:
         """Record a JSONL file of commands: all of it, or (naming the bad line) none."""
         with self._in(session, write=True) as s:
-            return [self._at_line(n, lambda c=c: self._record(s, c))  # type: ignore[misc]
+            return [self._at_line(n, lambda c=c: self._record(s, self._by_hand(c)))  # type: ignore[misc]
                     for n, c in numbered(lines, CommandLine, to_command)]
+
+    @staticmethod
+    def _by_hand(c: Command) -> Command:
+        """Link and clearance events come only from an examiner's decision on a case."""
+        if c.kind in ev.ADJUDICATION_KINDS:
+            raise RegisterError(
+                f"A {c.kind.value} event is recorded only by an examiner's decision on a case.")
+        return c
 
     def import_events(self, lines: Iterable[str], session: Session | None = None) -> int:
         """Replay an export into this register, keeping ids and transaction times."""
@@ -183,8 +191,11 @@ class Register:
         if before is None:
             s.assign(after.pesel, after.person_id, seq)
         elif after.pesel != before.pesel:
-            if s.holder(after.pesel) is None:
+            held = s.holder(after.pesel)
+            if held is None:
                 s.assign(after.pesel, after.person_id, seq)
+            elif held == (after.person_id, False):  # a withdrawn change: the old number again
+                s.reinstate(after.pesel)
             s.retire(before.pesel, seq)
         s.project(before, after)
         return seq, after

@@ -110,6 +110,9 @@ class PersonState:
     missing_fingers: tuple[tuple[int, str], ...] = ()
     reservation: Reservation | None = None
     last_withdrawal: datetime.datetime | None = None
+    duplicate_of: uuid.UUID | None = None
+    """Set when an examiner found this record to be another person's second identity."""
+    duplicates: tuple[uuid.UUID, ...] = ()
     last_seq: int = 0
     events: int = field(default=0, compare=False)
 

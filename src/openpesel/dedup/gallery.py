@@ -1,0 +1,118 @@
+"""The register's gallery: everyone enrolled, derived from the event log, kept current.
+
+The gallery is a projection like any other: each person's latest template per
+finger (corrections applied), keyed by their current PESEL, with sex and birth
+year for the demographic filters. It is built on first use in a process and
+then caught up before each search from the events appended since, so writes
+made by another process (another API worker, the console) are seen too, and
+a number change, a correction or a link moves or drops the person's entry.
+People found to be someone's duplicate leave it: their fingers are the
+survivor's, and one person should be one candidate.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from openpesel.registry import events as ev
+from openpesel.registry.history import effective_events, fold
+from openpesel.storage import cases as store_cases
+from openpesel.storage.store import Session
+
+if TYPE_CHECKING:
+    from openpesel.biometrics import FingerprintTemplate
+    from openpesel.biometrics.identification import Candidate, Gallery, SubjectInfo
+
+WATCHED = frozenset({ev.Kind.FINGERPRINTS_ENROLLED, ev.Kind.SEX_CHANGED,
+                     ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED, ev.Kind.IDENTITY_LINKED,
+                     ev.Kind.CORRECTED})
+"""Events that can add, move or drop a gallery entry."""
+
+
+def latest_fingers(log: list[ev.Event]) -> dict[int, ev.EnrolledFinger]:
+    """Finger -> the person's latest enrolment of that finger (corrections applied)."""
+    out: dict[int, ev.EnrolledFinger] = {}
+    for e in effective_events(log):
+        if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
+            assert isinstance(e.payload, ev.FingerprintsEnrolled)
+            for f in e.payload.fingers:
+                out[f.finger] = f
+    return out
+
+
+def decode(templates: Mapping[int, str]) -> dict[int, FingerprintTemplate]:
+    from openpesel.biometrics import decode_template
+
+    return {finger: decode_template(base64.b64decode(t)) for finger, t in templates.items()}
+
+
+def gallery_sex(sex: str | None) -> str | None:
+    """The identification package codes women "K" (kobieta); the register says "F"."""
+    return "K" if sex == "F" else sex
+
+
+class RegisterGallery:
+    """One per process; ``refresh`` under the caller's transaction, then ``search``."""
+
+    def __init__(self, factory: Callable[[], Gallery] | None = None) -> None:
+        self._factory = factory
+        self._gallery: Gallery | None = None
+        self._keys: dict[uuid.UUID, str] = {}
+        self._seen = -1
+        self._lock = threading.RLock()
+
+    def _new(self) -> Gallery:
+        if self._factory is not None:
+            return self._factory()
+        from openpesel.biometrics.identification import InProcessGallery
+
+        return InProcessGallery()
+
+    def rebuild(self) -> None:
+        """Forget everything; the next ``refresh`` reads the whole log again."""
+        with self._lock:
+            self._gallery, self._keys, self._seen = None, {}, -1
+
+    def refresh(self, s: Session) -> Gallery:
+        """Catch up with the log as this transaction sees it; returns the gallery."""
+        with self._lock:
+            if self._gallery is None:
+                self._gallery, self._keys, self._seen = self._new(), {}, 0
+            gallery = self._gallery
+            changed = store_cases.events_after(s, self._seen, WATCHED)
+            if changed:
+                for person_id in dict.fromkeys(e.person_id for e in changed):
+                    self._update(s, gallery, person_id)
+                self._seen = max(e.seq for e in changed)
+            return gallery
+
+    def _update(self, s: Session, gallery: Gallery, person_id: uuid.UUID) -> None:
+        from openpesel.biometrics.identification import SubjectInfo
+
+        old = self._keys.pop(person_id, None)
+        if old is not None:
+            gallery.remove(old)
+        log = s.events_for(person_id)
+        state = fold(log)
+        fingers = latest_fingers(log)
+        if state is None or state.duplicate_of is not None or not fingers:
+            return
+        info: SubjectInfo = SubjectInfo(sex=gallery_sex(state.sex.value),
+                                        birth_year=state.birth_date.year)
+        gallery.add(state.pesel, decode({n: f.template for n, f in fingers.items()}), info)
+        self._keys[person_id] = state.pesel
+
+    def search(self, s: Session, probe: Mapping[int, FingerprintTemplate], k: int = 10,
+               sex: str | None = None, birth_years: tuple[int, int] | None = None,
+               ) -> list[Candidate]:
+        with self._lock:
+            gallery = self.refresh(s)
+            return list(gallery.search(probe, k, sex=gallery_sex(sex), birth_years=birth_years))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return 0 if self._gallery is None else len(self._gallery)
