@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,11 +108,13 @@ ALLOWED = {
     "search": {"usc_registrar", "municipal_clerk", "passport_office", "voivode", "police",
                "court", "prosecutor", "operator"},
     "check reservation": {"bank", "notary", "telecom"},
-    "statistics": {"statistics"},
+    "statistics": {"statistics", "usc_registrar", "municipal_clerk", "passport_office",
+                   "voivode"},
     "my record": {"resident"},
     "users": {"admin", "operator"},
     "audit verify": {"admin", "operator"},
     "export": {"admin", "operator"},
+    "adjudication queue": {"examiner", "operator"},
 }
 
 
@@ -134,6 +137,11 @@ ALLOWED_ONLY = {
     "deactivate user": {"admin", "operator"},
     "import": {"admin", "operator"},
     "rebuild": {"admin", "operator"},
+    "identification": {"examiner", "operator"},
+    "case detail": {"examiner", "operator"},
+    "case decision": {"examiner", "operator"},
+    "registration with fingerprints": {"municipal_clerk", "operator"},
+    "abis": {"abis_client"},
 }
 
 
@@ -161,6 +169,19 @@ def _call_more(c: httpx.Client, endpoint: str, pesel: str, n: int) -> httpx.Resp
         "deactivate user": lambda: c.delete(f"/users/user{n}"),
         "import": lambda: c.post("/import", content="\n", headers={"content-type": "text/plain"}),
         "rebuild": lambda: c.post("/rebuild-projections"),
+        "identification": lambda: c.post(
+            "/identification", data={"fingers": ["2"]},
+            files=[("scans", ("s.png", b"not really an image", "image/png"))]),
+        "case detail": lambda: c.get(f"/cases/{uuid.uuid4()}"),
+        "case decision": lambda: c.post(f"/cases/{uuid.uuid4()}/decision",
+                                        json={"decision": "different", "comment": "none"}),
+        "registration with fingerprints": lambda: c.post(
+            "/registrations", data={"kind": "foreigner_registered", "document_ref": "D",
+                                    "payload": "{}", "fingers": ["2"]},
+            files=[("scans", ("s.png", b"not really an image", "image/png"))]),
+        "abis": lambda: c.post("/abis", json={
+            "id": "mosip.abis.ping", "version": "1.1", "requestId": f"r{n}",
+            "requesttime": "2026-03-01T09:00:00Z"}),
     }
     return calls[endpoint]()
 
@@ -185,7 +206,7 @@ def _call(c: httpx.Client, endpoint: str, pesel: str, n: int) -> httpx.Response:
     paths = {"read person": f"/persons/{pesel}", "search": "/persons?q=Nowak",
              "check reservation": f"/reservations/{pesel}", "statistics": "/statistics/population",
              "my record": "/me", "users": "/users", "audit verify": "/audit/verify",
-             "export": "/export"}
+             "export": "/export", "adjudication queue": "/cases"}
     return c.get(paths[endpoint])
 
 

@@ -212,6 +212,13 @@ class AuditLog:
                 f"A log of {old_size} entries cannot be an earlier state of one of {new_size}.")
         return self._run(s, lambda get: merkle.consistency_proof(get, old_size, new_size))
 
+    def entries(self, s: Session, offset: int, limit: int) -> list[tuple[int, AuditEntry]]:
+        """A page of the log, newest first, for a supervisor to browse."""
+        rows = s.conn.execute(
+            select(audit_entries.c.idx, audit_entries.c.entry)
+            .order_by(audit_entries.c.idx.desc()).offset(offset).limit(limit))
+        return [(row.idx, AuditEntry.from_canonical(bytes(row.entry))) for row in rows]
+
     def entries_for(self, s: Session, person_id: uuid.UUID) -> list[tuple[int, AuditEntry]]:
         """A resident's own entries, oldest first, for their report."""
         rows = s.conn.execute(

@@ -28,13 +28,17 @@ from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.rules import age_on
 from openpesel.registry.search import Hit, Query
 from openpesel.registry.service import Register
-from openpesel.storage import accounts
+from openpesel.storage import accounts, aggregates
 from openpesel.storage import schema as t
+from openpesel.storage.aggregates import Dashboard
 from openpesel.storage.store import TOKEN_KEY, Session
 
 if TYPE_CHECKING:
+    from openpesel.access.adjudication import Desk
     from openpesel.biometrics import Verdict
+    from openpesel.biometrics.identification import Candidate
     from openpesel.biometrics.service import Enrolment, FingerprintService, Scan
+    from openpesel.dedup.service import Screened
 
 T = TypeVar("T")
 TOKEN_TTL = datetime.timedelta(hours=8)
@@ -99,6 +103,7 @@ class Gate:
         self._auth_cache: dict[str, tuple[Principal, datetime.datetime]] = {}
         self.image_dir = image_dir
         self._fingerprints: FingerprintService | None = None
+        self._desk: Desk | None = None
 
     # -- principals ------------------------------------------------------
 
@@ -287,6 +292,9 @@ class Gate:
                supersedes: int | None = None,
                authority: ev.Authority | None = None) -> Recorded:
         """Record an event for the caller's office; the console operator names the office."""
+        if kind in ev.ADJUDICATION_KINDS:
+            self._audited(access, Action.RECORD, "write", pesel, _refuse(
+                f"A {kind.value} event is recorded only by an examiner's decision on a case."))
         authority = self._office(access, kind, pesel, authority)
 
         def work(s: Session, seen: _Outcome) -> Recorded:
@@ -362,6 +370,35 @@ class Gate:
             self._fingerprints = FingerprintService(self.register, ImageStore(self.image_dir))
         return self._fingerprints
 
+    # -- identification and adjudication ---------------------------------
+
+    @property
+    def desk(self) -> Desk:
+        """The examiners' desk (identification, screened registrations, cases, ABIS)."""
+        if self._desk is None:
+            from openpesel.access.adjudication import Desk
+            from openpesel.dedup.gallery import RegisterGallery
+            from openpesel.dedup.service import DedupService
+
+            service = DedupService(self.register, self.fingerprints, RegisterGallery())
+            self._desk = Desk(self, service)
+        return self._desk
+
+    def identify(self, access: Access, scans: Sequence[Scan], sex: str | None = None,
+                 birth_years: tuple[int, int] | None = None, k: int = 10) -> list[Candidate]:
+        """1:N: who among everyone enrolled left these prints? Audited, per candidate too."""
+        return self.desk.identify(access, scans, sex, birth_years, k)
+
+    def register_with_fingerprints(
+            self, access: Access, kind: ev.Kind, payload: dict[str, Any], document_ref: str,
+            scans: Sequence[Scan], missing: Sequence[tuple[int, str]] = (),
+            effective_date: datetime.date | None = None, authority: ev.Authority | None = None,
+            accept_low_quality: bool = False) -> Screened:
+        """A registration with fingerprints: recorded, or held as a case if it may be someone
+        already registered (docs/adjudication.md)."""
+        return self.desk.register(access, kind, payload, document_ref, scans, missing,
+                                  effective_date, authority, accept_low_quality)
+
     def check_reservation(self, access: Access, pesel: str) -> ReservationCheck:
         number = validate(pesel)
         now = self.clock()
@@ -389,6 +426,22 @@ class Gate:
             return {"alive_by_voivodeship_and_sex": by_region,
                     "alive": sum(sum(v.values()) for v in by_region.values())}
         return self._audited(access, Action.READ_AGGREGATES, "aggregate", None, work)
+
+    def dashboard(self, access: Access) -> Dashboard:
+        """Totals for the office's dashboard: aggregates only, audited like statistics."""
+        def work(s: Session, seen: _Outcome) -> Dashboard:
+            seen.fields = ["aggregates"]
+            return aggregates.dashboard(s, self.clock().date())
+        return self._audited(access, Action.READ_AGGREGATES, "aggregate", None, work,
+                             writes=False)
+
+    def audit_entries(self, access: Access, offset: int, limit: int,
+                      ) -> tuple[int, list[tuple[int, AuditEntry]]]:
+        """A page of the audit log for a supervisor; the browsing is itself audited."""
+        def work(s: Session, seen: _Outcome) -> tuple[int, list[tuple[int, AuditEntry]]]:
+            seen.fields = [f"audit:{offset}+{limit}"]
+            return self.audit.size(s), self.audit.entries(s, offset, limit)
+        return self._audited(access, Action.AUDIT, "read-audit", None, work, writes=False)
 
     # -- residents -------------------------------------------------------
 

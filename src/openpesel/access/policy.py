@@ -39,6 +39,8 @@ class Role(enum.StrEnum):
     RESIDENT = "resident"
     ADMIN = "admin"
     OPERATOR = "operator"  # the register's own operator at the console (the CLI)
+    EXAMINER = "examiner"  # a fingerprint examiner: 1:N searches and duplicate cases
+    ABIS_CLIENT = "abis_client"  # a national-ID platform calling the AFIS through MOSIP's ABIS API
 
 
 class Action(enum.StrEnum):
@@ -52,6 +54,9 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     AUDIT = "audit"
     BULK = "bulk"  # export, import, rebuild: the whole register at once
+    IDENTIFY = "identify"  # 1:N fingerprint search over everyone enrolled
+    ADJUDICATE = "adjudicate"  # the queue of suspected duplicates, their evidence, decisions
+    ABIS = "abis"  # MOSIP ABIS messages: insert, identify, delete, ping, counts
 
 
 ROLE_AUTHORITY: dict[Role, Authority] = {
@@ -61,7 +66,8 @@ ROLE_AUTHORITY: dict[Role, Authority] = {
     Role.VOIVODE: Authority.VOIVODE,
 }
 
-_OFFICE = frozenset({Action.RECORD, Action.READ_PERSON, Action.SEARCH})
+# Offices see their register's totals on their dashboard: aggregates name no one.
+_OFFICE = frozenset({Action.RECORD, Action.READ_PERSON, Action.SEARCH, Action.READ_AGGREGATES})
 _LAW = frozenset({Action.READ_PERSON, Action.SEARCH})
 _CHECK = frozenset({Action.CHECK_RESERVATION})
 
@@ -80,26 +86,33 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.RESIDENT: frozenset({Action.READ_SELF, Action.RESERVE_SELF}),
     Role.ADMIN: frozenset({Action.MANAGE_USERS, Action.AUDIT, Action.BULK}),
     Role.OPERATOR: frozenset({Action.RECORD, Action.READ_PERSON, Action.SEARCH, Action.BULK,
-                              Action.AUDIT, Action.MANAGE_USERS}),
+                              Action.AUDIT, Action.MANAGE_USERS, Action.IDENTIFY,
+                              Action.ADJUDICATE}),
+    Role.EXAMINER: frozenset({Action.IDENTIFY, Action.ADJUDICATE}),
+    Role.ABIS_CLIENT: frozenset({Action.ABIS}),
 }
 """The whole matrix; tests enumerate every pair of role and action."""
 
 NEEDS_LEGAL_BASIS = frozenset({Role.POLICE, Role.COURT, Role.PROSECUTOR})
 NO_PURPOSE_NEEDED = frozenset({Action.READ_AGGREGATES, Action.MANAGE_USERS, Action.AUDIT,
-                               Action.READ_SELF, Action.RESERVE_SELF})
-"""Actions on no one else's personal data: the purpose is implied."""
+                               Action.READ_SELF, Action.RESERVE_SELF, Action.ABIS})
+"""Actions on no one else's personal data, or (ABIS) whose purpose the role implies:
+a national-ID platform calls its AFIS only to de-duplicate enrolments."""
 
 _ARTICLE = {Role.USC_REGISTRAR: "A USC registrar", Role.MUNICIPAL_CLERK: "A municipal clerk",
             Role.PASSPORT_OFFICE: "A passport office", Role.VOIVODE: "A voivode",
             Role.POLICE: "Police", Role.COURT: "A court", Role.PROSECUTOR: "A prosecutor",
             Role.BANK: "A bank", Role.NOTARY: "A notary", Role.TELECOM: "A telecom",
             Role.STATISTICS: "Statistics", Role.RESIDENT: "A resident",
-            Role.ADMIN: "An administrator", Role.OPERATOR: "An operator"}
+            Role.ADMIN: "An administrator", Role.OPERATOR: "An operator",
+            Role.EXAMINER: "A fingerprint examiner", Role.ABIS_CLIENT: "An ABIS client"}
 _WHAT = {Action.RECORD: "record events", Action.READ_PERSON: "read a person's record",
          Action.SEARCH: "search the register", Action.CHECK_RESERVATION: "check reservations",
          Action.READ_AGGREGATES: "read statistics", Action.READ_SELF: "read residents' own data",
          Action.RESERVE_SELF: "reserve a resident's number", Action.MANAGE_USERS: "manage users",
-         Action.AUDIT: "administer the audit log", Action.BULK: "export or import the register"}
+         Action.AUDIT: "administer the audit log", Action.BULK: "export or import the register",
+         Action.IDENTIFY: "search fingerprints 1:N", Action.ADJUDICATE: "adjudicate duplicates",
+         Action.ABIS: "call the ABIS interface"}
 
 
 @dataclass(frozen=True)

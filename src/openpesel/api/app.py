@@ -11,6 +11,7 @@ from openpesel.access.gate import Gate
 from openpesel.access.signing import load_or_create_key
 from openpesel.api import (
     problems,
+    routes_adjudication,
     routes_admin,
     routes_fingerprints,
     routes_me,
@@ -64,8 +65,12 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
                                     f"A request body may have at most {MAX_BODY} bytes.")
         return await call_next(request)
 
-    for module in (routes_register, routes_me, routes_admin, routes_fingerprints):
+    for module in (routes_register, routes_me, routes_admin, routes_fingerprints,
+                   routes_adjudication):
         app.include_router(module.router, prefix="/api/v1")
+    from openpesel.web.app import create_web_app
+
+    app.mount("/", create_web_app(gate, app.state.bucket))  # the web pages, after the API
     return app
 
 

@@ -338,8 +338,9 @@ def demo(size: int = 10_000, seed: int = 2026,
     with clear_errors():
         run_demo(Settings(), size, seed)
     if serve_after:
-        render.console.print(f"Serving the API on http://127.0.0.1:{port} (Ctrl-C stops it); "
-                             f"OpenAPI at http://127.0.0.1:{port}/docs")
+        render.console.print(f"Serving the web interface on http://127.0.0.1:{port}/ and the API "
+                             f"under /api/v1 (Ctrl-C stops it); OpenAPI at "
+                             f"http://127.0.0.1:{port}/docs")
         serve(port=port)
 
 
@@ -351,9 +352,13 @@ app.add_typer(audit, name="audit")
 
 
 def _add_fingerprints() -> None:
+    from openpesel.cli.cases import cases, identify, register
     from openpesel.cli.fingerprints import fingerprints
 
+    fingerprints.command("identify")(identify)
+    fingerprints.command("register")(register)
     app.add_typer(fingerprints, name="fingerprints")
+    app.add_typer(cases, name="cases")
 
 
 _add_fingerprints()

@@ -17,16 +17,29 @@ from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 
 DEMO_SECRET = "demo-secret-2026"
-DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN)]
+DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN),
+                   *((r.value, r) for r in Role if r not in {
+                       Role.USC_REGISTRAR, Role.BANK, Role.ADMIN, Role.RESIDENT, Role.OPERATOR})]
+"""One login per role (the console operator needs none); the resident is added apart."""
+DEMO_RESIDENT = "resident"
 
 
-def demo_principals(settings: Settings, register: Register) -> None:
-    """Known demo logins, so a visitor can call the API at once (never in production)."""
+def demo_principals(settings: Settings, register: Register,
+                    resident_pesel: str | None = None) -> str | None:
+    """Known demo logins, so a visitor can try every role at once (never in production).
+
+    Returns the demo resident's TOTP secret, for their one-time codes.
+    """
     gate = build_gate(settings, register)
-    existing = {a.name for a in gate.principals()}
+    accounts = {a.name: a for a in gate.principals()}
     for name, role in DEMO_PRINCIPALS:
-        if name not in existing:
+        if name not in accounts:
             gate.add_principal(name, role, DEMO_SECRET)
+    if DEMO_RESIDENT in accounts:
+        return accounts[DEMO_RESIDENT].totp_secret
+    if resident_pesel is None:
+        return None
+    return gate.add_principal(DEMO_RESIDENT, Role.RESIDENT, DEMO_SECRET, pesel=resident_pesel)
 
 
 def run_demo(settings: Settings, size: int, seed: int) -> None:
@@ -75,7 +88,7 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
     console.print(f'$ openpesel search "{sloppy}"')
     render.hits(register.search(Query(sloppy, limit=5)))
     console.print(Rule("4. The API"))
-    demo_principals(settings, register)
+    totp = demo_principals(settings, register, richest)
     names = ", ".join(name for name, _ in DEMO_PRINCIPALS)
     console.print(f"Demo logins ({names}) share the secret {DEMO_SECRET!r}. With the server up:")
     console.print("  TOKEN=$(curl -s -X POST localhost:8000/api/v1/auth/token -H 'content-type: "
@@ -87,3 +100,18 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
     console.print(Rule())
     console.print(f"The register is in {store.engine.url.render_as_string()}. Try "
                   "`.venv/bin/openpesel --help`.")
+    console.print(Rule("5. The web interface"))
+    show_web_logins(totp)
+
+
+def show_web_logins(totp: str | None, url: str = "http://127.0.0.1:8000/") -> None:
+    """The web address and a login for every role, each with the one demo secret."""
+    console = render.console
+    console.print(f"Open {url} once the server is up. Every demo login uses the secret "
+                  f"{DEMO_SECRET!r}:")
+    for name, role in DEMO_PRINCIPALS:
+        console.print(f"  {name:<16} {role.value}")
+    if totp is not None:
+        console.print(f"  {DEMO_RESIDENT:<16} resident; also a one-time code: "
+                      f".venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{totp}').now())\"",
+                      soft_wrap=True)
