@@ -336,6 +336,11 @@ class Session:
         self.conn.execute(update(t.pesel_assignments).values(retired_seq=seq)
                           .where(t.pesel_assignments.c.pesel == pesel))
 
+    def reinstate(self, pesel: str) -> None:
+        """A correction that withdraws a number change gives the person their old number back."""
+        self.conn.execute(update(t.pesel_assignments).values(retired_seq=None)
+                          .where(t.pesel_assignments.c.pesel == pesel))
+
     def project(self, before: PersonState | None, after: PersonState) -> None:
         """Bring the projections from ``before`` to ``after``, touching only what changed."""
         pid = after.person_id
