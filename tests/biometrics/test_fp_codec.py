@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.fuzzing import examples
 
 from openpesel.biometrics import (
     FingerPosition,
@@ -101,7 +102,7 @@ def test_minutia_bytes_match_the_layout() -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(data=st.data())
 def test_damaged_records_raise_only_template_errors(
     version: IsoVersion, data: st.DataObject
@@ -121,7 +122,7 @@ def test_damaged_records_raise_only_template_errors(
         decode_templates(damaged)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(blob=st.binary(max_size=400))
 def test_random_bytes_raise_only_template_errors(blob: bytes) -> None:
     for data in (blob, b"FMR\x00 20\x00" + blob, b"FMR\x00030\x00" + blob):

@@ -108,3 +108,20 @@ SYNTH_RIDGE_PERIOD = 9.0
 SYNTH_GROWTH_ITERATIONS = 14
 SYNTH_ORIENTATION_BINS = 16
 SYNTH_GABOR_SIGMA = 3.5
+
+# --- 1:N identification (see docs/identification.md) -----------------------------------
+
+LSH_TABLES = 24
+"""L: hash tables of the MCC index; a genuine cylinder pair must collide in at least one."""
+LSH_MINHASHES = 4
+"""k: MinHashes concatenated per table; more makes buckets smaller and collisions rarer."""
+LSH_BUCKET_BITS = 20
+"""Each table has 2**bits buckets (the k MinHashes are mixed into that many)."""
+LSH_CELL_RADIUS = 70.0
+"""Only cylinder cells this close to the minutia feed the index (all cells at MCC_RADIUS)."""
+LSH_SEED = 20110501
+"""The hash functions are drawn from this seed: every shard and every process hashes alike."""
+SHORTLIST_FRACTION = 0.001
+"""Share of the gallery's subjects the index passes to the matcher (the penetration rate)."""
+MIN_SHORTLIST = 100
+"""Small galleries are re-scored at least this deep, where the matcher costs nothing."""

@@ -50,11 +50,6 @@ def decode(templates: Mapping[int, str]) -> dict[int, FingerprintTemplate]:
     return {finger: decode_template(base64.b64decode(t)) for finger, t in templates.items()}
 
 
-def gallery_sex(sex: str | None) -> str | None:
-    """The identification package codes women "K" (kobieta); the register says "F"."""
-    return "K" if sex == "F" else sex
-
-
 class RegisterGallery:
     """One per process; ``refresh`` under the caller's transaction, then ``search``."""
 
@@ -101,7 +96,7 @@ class RegisterGallery:
         fingers = latest_fingers(log)
         if state is None or state.duplicate_of is not None or not fingers:
             return
-        info: SubjectInfo = SubjectInfo(sex=gallery_sex(state.sex.value),
+        info: SubjectInfo = SubjectInfo(sex=state.sex.value,
                                         birth_year=state.birth_date.year)
         gallery.add(state.pesel, decode({n: f.template for n, f in fingers.items()}), info)
         self._keys[person_id] = state.pesel
@@ -111,7 +106,7 @@ class RegisterGallery:
                ) -> list[Candidate]:
         with self._lock:
             gallery = self.refresh(s)
-            return list(gallery.search(probe, k, sex=gallery_sex(sex), birth_years=birth_years))
+            return list(gallery.search(probe, k, sex=sex, birth_years=birth_years))
 
     def __len__(self) -> int:
         with self._lock:

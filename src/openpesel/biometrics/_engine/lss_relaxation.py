@@ -83,10 +83,33 @@ def consolidate(
     n_p: int,
     config: Any,
 ) -> float:
+    _, current, best = relax(
+        a_angle, a_dist, a_radial, b_angle, b_dist, b_radial, gamma, n_p, config
+    )
+    total = 0.0
+    for t in best:
+        total += current[t]
+    return total / n_p
+
+
+@jit
+def relax(
+    a_angle: Any,
+    a_dist: Any,
+    a_radial: Any,
+    b_angle: Any,
+    b_dist: Any,
+    b_radial: Any,
+    gamma: Any,
+    n_p: int,
+    config: Any,
+) -> Any:
+    """The LSS pairs, their relaxed similarities, and which of them (at most ``n_p``, most
+    efficient first) make the score: the pairs an examiner is shown."""
     pairs = select_pairs(gamma)
     count = pairs.shape[0]
     if count == 0:
-        return 0.0
+        return pairs, np.zeros(0), np.zeros(0, dtype=np.int64)
     # Compatibility of every two pairs; the distance term is checked first because it
     # rules most pairs out, sparing the other two exponentials.
     rho = np.zeros((count, count))
@@ -128,7 +151,4 @@ def consolidate(
     efficiency = current / initial
     take = min(n_p, count)
     best = np.argsort(-efficiency)[:take]
-    total = 0.0
-    for t in best:
-        total += current[t]
-    return total / n_p
+    return pairs, current, best

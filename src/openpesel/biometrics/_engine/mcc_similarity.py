@@ -69,9 +69,7 @@ def _similarity(
         config[MAX_DIRECTION],
         config[MIN_CELLS],
     )
-    smaller = min(a_bits.shape[0], b_bits.shape[0])
-    z = 1.0 / (1.0 + math.exp(-config[TAU_P] * (smaller - config[MU_P])))
-    n_p = int(config[MIN_NP]) + math.floor(z * (config[MAX_NP] - config[MIN_NP]) + 0.5)
+    n_p = pair_count(min(a_bits.shape[0], b_bits.shape[0]), config)
     return consolidate(
         a_angle,
         a_dist,
@@ -83,6 +81,14 @@ def _similarity(
         n_p,
         config,
     )
+
+
+@jit
+def pair_count(smaller: int, config: Any) -> int:
+    """n_P: how many pairs the score averages, by Z(min(n_A, n_B); mu_P, tau_P)."""
+    z = 1.0 / (1.0 + math.exp(-config[TAU_P] * (smaller - config[MU_P])))
+    count: int = int(config[MIN_NP]) + math.floor(z * (config[MAX_NP] - config[MIN_NP]) + 0.5)
+    return count
 
 
 def similarity(

@@ -52,6 +52,13 @@ def place(kind: str, width: int, height: int, rng: np.random.Generator) -> Singu
 def field(points: SingularPoints, width: int, height: int) -> FloatArray:
     """Ridge orientation (radians modulo pi, image coordinates) at every pixel."""
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    return at(points, xs, ys, width, height)
+
+
+def at(
+    points: SingularPoints, xs: FloatArray, ys: FloatArray, width: int, height: int
+) -> FloatArray:
+    """Ridge orientation at the given pixel positions of a ``width`` x ``height`` finger."""
     z = xs + 1j * ys
     if not points.cores and not points.deltas:
         # Arch: ridges horizontal at the bottom, bending into a hump above the centre.
@@ -59,7 +66,7 @@ def field(points: SingularPoints, width: int, height: int) -> FloatArray:
         rise = np.clip((height * 0.7 - ys) / height, 0.0, 1.0)
         slope = -1.2 * bump * rise * np.sign(xs - width / 2.0) * np.abs(xs - width / 2.0) / width
         return np.asarray(np.arctan(slope) % math.pi)
-    theta = np.zeros((height, width))
+    theta = np.zeros(np.shape(xs))
     for delta in points.deltas:
         theta += np.angle(z - delta)
     for core in points.cores:
