@@ -14,10 +14,11 @@ from schemathesis import checks
 
 from openpesel.config import Settings
 from openpesel.registry.service import Register
+from tests.fuzzing import examples
 from tests.live import Live, live_server
 from tests.office import born
 
-EXAMPLES = 12
+EXAMPLES = examples(12)
 RANDOM = os.environ.get("OPENPESEL_FUZZ_RANDOM") == "1"
 """Derandomized by default so CI is repeatable; OPENPESEL_FUZZ_RANDOM=1 explores afresh
 (that is how the NUL-in-login 5xx was found; it now has its own regression test)."""

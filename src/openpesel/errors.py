@@ -98,3 +98,18 @@ class NotInitialised(StorageError):
 
 class ConcurrencyConflict(StorageError):
     message = "Another clerk changed the same record at the same moment; try again."
+
+
+class StorageFull(StorageError):
+    """The disk (or the database's size limit) is full; nothing was written."""
+
+    message = ("The register's disk is full; nothing was written. Free space and try again "
+               "(the register carries on by itself once there is room).")
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot be reached, or went away mid-request."""
+
+    message = ("The register's database cannot be reached; try again when it is back (the "
+               "register reconnects by itself). A write cut off mid-way is either wholly "
+               "recorded or not at all: look before recording it again.")

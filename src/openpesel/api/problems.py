@@ -28,6 +28,8 @@ from openpesel.errors import (
     PoolExhausted,
     RegisterError,
     StorageError,
+    StorageFull,
+    StorageUnavailable,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -46,6 +48,8 @@ _MAP: list[tuple[type[OpenPeselError], int, str]] = [
     (AuditError, 422, "audit"),
     (ConcurrencyConflict, 409, "concurrent-change"),
     (NotInitialised, 503, "not-initialised"),
+    (StorageFull, 503, "storage-full"),
+    (StorageUnavailable, 503, "storage-unavailable"),
     (StorageError, 503, "storage"),
     (OpenPeselError, 400, "bad-request"),
 ]

@@ -111,6 +111,9 @@ class Register:
         log = s.events_for(person_id)
         state = fold(log)
         assert state is not None
+        if c.kind is ev.Kind.DIED and state.spouse_id is not None:
+            # The widowed spouse's record changes too; only now do we know who that is.
+            s.lock([state.spouse_id])
         effective = c.effective_date or self.clock().date()
         supersedes = None
         if isinstance(payload, ev.Corrected):

@@ -16,9 +16,23 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
-from openpesel.errors import ConcurrencyConflict, InvalidData, NotInitialised, StorageError
+from openpesel.errors import (
+    ConcurrencyConflict,
+    InvalidData,
+    NotInitialised,
+    StorageError,
+    StorageFull,
+    StorageUnavailable,
+)
 
 BUSY_TIMEOUT_MS = 60_000
+
+# SQLite result codes (the low byte of ``sqlite_errorcode``) and PostgreSQL SQLSTATE classes
+# that mean "the resource is gone", not "the request is wrong".
+_SQLITE_FULL = 13
+_SQLITE_GONE = {10, 14, 26}  # IOERR, CANTOPEN, NOTADB
+_PG_FULL = "53100"  # disk_full
+_PG_GONE = ("08", "57P")  # connection exception; operator intervention (shutdown)
 
 
 def make_engine(url: str) -> Engine:
@@ -55,7 +69,17 @@ def translated_errors() -> Iterator[None]:
     """Turn driver exceptions into the register's own, once, at the storage edge."""
     try:
         yield
+    except sa_exc.TimeoutError as exc:  # the pool: every connection busy for pool_timeout
+        raise StorageUnavailable("The register is too busy: no database connection came free "
+                                 "in time; nothing was written. Try again.") from exc
     except sa_exc.DBAPIError as exc:
+        # SQLite rolls a whole transaction back on SQLITE_FULL, so the savepoint's own
+        # rollback then fails ("no such savepoint"): the cause is earlier in the chain.
+        cause: BaseException | None = exc
+        for _ in range(8):
+            if isinstance(cause, sa_exc.DBAPIError):
+                _raise_lost_resource(cause, exc)
+            cause = cause.__context__ if cause is not None else None
         text = str(exc.orig).lower()
         if "no such table" in text or ("does not exist" in text and "relation" in text):
             raise NotInitialised() from exc
@@ -71,3 +95,22 @@ def translated_errors() -> Iterator[None]:
                 "The change collided with another at the same moment (a unique key); try again."
             ) from exc
         raise StorageError(f"The register's database failed: {exc.orig}") from exc
+
+
+def _raise_lost_resource(exc: sa_exc.DBAPIError, raised: sa_exc.DBAPIError) -> None:
+    """A full disk or a database that went away: say so, without the driver's words.
+
+    Both are transient: the engine's pool drops the dead connection (and
+    PostgreSQL's ``pool_pre_ping`` tests the others), so the next request after
+    the resource is back succeeds without restarting the process.
+    """
+    orig = exc.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    sqlstate = str(getattr(orig, "sqlstate", None) or "")
+    if (sqlite_code is not None and sqlite_code & 0xFF == _SQLITE_FULL) or \
+            sqlstate.startswith(_PG_FULL):
+        raise StorageFull() from raised
+    if exc.connection_invalidated or sqlstate.startswith(_PG_GONE) or (
+            sqlite_code is not None and sqlite_code & 0xFF in _SQLITE_GONE) or (
+            isinstance(exc, sa_exc.OperationalError) and sqlstate == "" and sqlite_code is None):
+        raise StorageUnavailable() from raised

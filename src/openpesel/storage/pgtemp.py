@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 
 def pg_bin(tool: str) -> str:
     found = shutil.which(tool) or next(iter(sorted(
@@ -32,8 +34,13 @@ def _as_server_user(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a server; yield a SQLAlchemy URL for its ``postgres`` database."""
+def postgres_server(durable: bool = False) -> Iterator[str]:
+    """Start a server; yield a SQLAlchemy URL for its ``postgres`` database.
+
+    ``durable`` keeps ``synchronous_commit`` on, for tests that crash the server
+    itself: without it the last commits it acknowledged may not have reached
+    its WAL yet. (``fsync`` stays off either way: the machine does not crash.)
+    """
     root = Path(tempfile.mkdtemp(prefix="openpesel-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()
@@ -43,14 +50,32 @@ def postgres_server() -> Iterator[str]:
     subprocess.run(_as_server_user([pg_bin("initdb"), "-D", str(data), "-U", "postgres",
                                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
                    check=True, capture_output=True)
-    options = (f"-c listen_addresses='' -c unix_socket_directories={sock} -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
-    subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(data), "-o", options,
+    url = f"postgresql+psycopg://postgres@/postgres?host={sock}"
+    start(url, durable)
+    try:
+        yield url
+    finally:
+        stop(url)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _root(url: str) -> Path:
+    """The server's directory, from the socket directory its URL names."""
+    return Path(str(make_url(url).query["host"])).parent
+
+
+def start(url: str, durable: bool = False) -> None:
+    """(Re)start the throw-away server behind ``url``; waits until it takes connections."""
+    root = _root(url)
+    options = (f"-c listen_addresses='' -c unix_socket_directories={root / 'sock'} "
+               "-c fsync=off -c full_page_writes=off -c max_connections=60"
+               + ("" if durable else " -c synchronous_commit=off"))
+    subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(root / "data"), "-o", options,
                                     "-l", str(root / "log"), "-w", "start"]),
                    check=True, capture_output=True)
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={sock}"
-    finally:
-        subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate",
-                                        "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+
+
+def stop(url: str) -> None:
+    """Stop it at once, as a crash or a pulled cable would: ``pg_ctl stop -m immediate``."""
+    subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(_root(url) / "data"), "-m",
+                                    "immediate", "stop"]), capture_output=True)
