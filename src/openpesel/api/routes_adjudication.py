@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from openpesel.access.gate import Access, Gate
@@ -88,7 +89,7 @@ async def identification(a: Purposeful, g: TheGate, fingers: Fingers, scans: Sca
     years = None
     if born_from is not None or born_to is not None:
         years = (born_from or 1850, born_to or 2200)
-    found = g.identify(a, await _scans(fingers, scans), sex, years, k)
+    found = await run_in_threadpool(g.identify, a, await _scans(fingers, scans), sex, years, k)
     return [CandidateOut(pesel=c.key, score=c.score, rank=c.rank,
                          fingers=[FingerScoreOut(finger=f.finger, score=f.score)
                                   for f in c.fingers]) for c in found]
@@ -115,8 +116,9 @@ async def registration(a: Purposeful, g: TheGate, response: Response,
         raise InvalidEvent("payload is not JSON.") from None
     if not isinstance(data, dict):
         raise InvalidEvent("payload is a JSON object of the event's fields.")
-    done = g.register_with_fingerprints(a, ev.Kind(kind), data, document_ref,
-                                        await _scans(fingers, scans), (), effective_date)
+    done = await run_in_threadpool(g.register_with_fingerprints, a, ev.Kind(kind), data,
+                                   document_ref, await _scans(fingers, scans), (),
+                                   effective_date)
     held = done.recorded is None
     if held:
         response.status_code = 202
@@ -178,4 +180,4 @@ async def abis(request: Request, a: Purposeful, g: TheGate) -> dict[str, Any]:
         message: object = json.loads(body)
     except ValueError:
         message = None  # answered as MOSIP expects: failureReason 4, invalid request
-    return g.desk.abis(a, message)
+    return await run_in_threadpool(g.desk.abis, a, message)

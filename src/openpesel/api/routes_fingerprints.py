@@ -1,10 +1,16 @@
-"""Fingerprints over HTTP: enrol scans as an event, verify a scan 1:1."""
+"""Fingerprints over HTTP: enrol scans as an event, verify a scan 1:1.
+
+The endpoints are async only to read the uploads; the work itself (a second
+of minutiae extraction per scan, then a write) runs in the thread pool, or it
+would stall every other request on the event loop.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from openpesel.access.gate import Access, Gate
@@ -64,7 +70,7 @@ async def enrol(pesel: str, a: Purposeful, g: TheGate,
     if any(not 1 <= f <= 10 for f in fingers):
         raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
     prepared = [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
-    done = g.enrol_fingerprints(a, pesel, prepared, [], document_ref)
+    done = await run_in_threadpool(g.enrol_fingerprints, a, pesel, prepared, [], document_ref)
     return EnrolmentOut(
         recorded=RecordedOut(pesel=done.recorded.pesel, seqs=list(done.recorded.seqs)),
         fingers=[FingerOut(**f.__dict__) for f in done.fingers])
@@ -80,6 +86,7 @@ async def verification(pesel: str, finger: int, a: Purposeful, g: TheGate,
 
     if not 1 <= finger <= 10:
         raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
-    verdict = g.verify_fingerprint(a, pesel, await _scan(finger, scan), false_match_rate)
+    verdict = await run_in_threadpool(g.verify_fingerprint, a, pesel, await _scan(finger, scan),
+                                      false_match_rate)
     return VerdictOut(match=verdict.is_match, score=verdict.score, threshold=verdict.threshold,
                       false_match_rate=verdict.false_match_rate)
