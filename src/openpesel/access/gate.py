@@ -138,13 +138,18 @@ class Gate:
 
     def login(self, name: str, secret: str, totp: str | None = None) -> IssuedToken:
         now = self.clock()
-        with self.store.write() as s:
+        with self.store.read() as s:
             account = accounts.find(s, name)
-            valid = (account is not None and account.active
-                     and credentials.check_secret(account.secret_hash, secret))
-            if valid and account is not None and account.totp_secret is not None:
-                valid = totp is not None and credentials.check_totp(account.totp_secret, totp,
-                                                                    now)
+        # argon2 is slow on purpose: checked outside the write transaction, so a burst of
+        # logins does not hold the writer lock (on SQLite, every other write) hostage.
+        valid = (account is not None and account.active
+                 and credentials.check_secret(account.secret_hash, secret))
+        if valid and account is not None and account.totp_secret is not None:
+            valid = totp is not None and credentials.check_totp(account.totp_secret, totp, now)
+        with self.store.write() as s:
+            if valid:  # deactivated in the meantime?
+                account = accounts.find(s, name)
+                valid = account is not None and account.active
             role = account.role if account else "unknown"
             self.audit.append(s, AuditEntry(
                 principal=name, role=role, purpose="login", action="login",
