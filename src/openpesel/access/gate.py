@@ -297,9 +297,8 @@ class Gate:
                supersedes: int | None = None,
                authority: ev.Authority | None = None) -> Recorded:
         """Record an event for the caller's office; the console operator names the office."""
-        if kind in ev.ADJUDICATION_KINDS:
-            self._audited(access, Action.RECORD, "write", pesel, _refuse(
-                f"A {kind.value} event is recorded only by an examiner's decision on a case."))
+        if (reason := ev.not_by_hand(kind)) is not None:
+            self._audited(access, Action.RECORD, "write", pesel, _refuse(reason))
         authority = self._office(access, kind, pesel, authority)
 
         def work(s: Session, seen: _Outcome) -> Recorded:

@@ -379,6 +379,13 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
 ADJUDICATION_KINDS = frozenset({Kind.IDENTITY_LINKED, Kind.DUPLICATE_CLEARED})
 """Recorded only by an examiner's decision on a case, never as a clerk's event."""
 
+
+def not_by_hand(kind: Kind) -> str | None:
+    """Why ``kind`` may not be recorded as a clerk's event, or None if it may."""
+    if kind in ADJUDICATION_KINDS:
+        return f"A {kind.value} event is recorded only by an examiner's decision on a case."
+    return None
+
 CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
 
 

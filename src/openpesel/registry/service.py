@@ -147,9 +147,8 @@ class Register:
     @staticmethod
     def _by_hand(c: Command) -> Command:
         """Link and clearance events come only from an examiner's decision on a case."""
-        if c.kind in ev.ADJUDICATION_KINDS:
-            raise RegisterError(
-                f"A {c.kind.value} event is recorded only by an examiner's decision on a case.")
+        if (reason := ev.not_by_hand(c.kind)) is not None:
+            raise RegisterError(reason)
         return c
 
     def import_events(self, lines: Iterable[str], session: Session | None = None) -> int:
