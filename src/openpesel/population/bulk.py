@@ -49,6 +49,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -626,7 +627,7 @@ class Prepared:
 
     people: Residents
     issued: dict[tuple[str, str], int]
-    seq_start: int
+    seqs: Sequence[int]
     pesels: list[str]
     counters: dict[tuple[str, str], int]
     rows: ChunkRows
@@ -639,25 +640,33 @@ def date_span(people: Residents) -> tuple[int, int]:
 
 
 def prepare(people: Residents, order: PoolOrder, pools: dict[tuple[str, str], int],
-            seq_start: int, recorded: str) -> Prepared:
+            seqs: Sequence[int], recorded: str) -> Prepared:
     """Number and build a chunk on an assumed state (pure), before the write lock is
     taken: a live register's clerks wait only for the writing, not for this."""
     first, last = date_span(people)
     issued = {k: v for k, v in pools.items() if _iso(first) <= k[0] <= _iso(last)}
     pesels, counters = allocate(order, people, issued, set())
-    seqs = range(seq_start, seq_start + event_count(people))
     rows = build_rows(people, pesels, seqs, recorded, f"BULK/{people.seed}/{people.index}")
     prove_sample(people, rows, sample(people))
-    return Prepared(people, issued, seq_start, pesels, counters, rows)
+    return Prepared(people, issued, seqs, pesels, counters, rows)
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a committed chunk did: its counts, and the pool counters it read and left."""
+
+    residents: int
+    events: int
+    pools: dict[tuple[str, str], int]
 
 
 def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, count: int,
-                 as_of: datetime.date, order: PoolOrder, ahead: Prepared | None,
-                 pools: dict[tuple[str, str], int]) -> tuple[int, int] | None:
+                 as_of: datetime.date, order: PoolOrder, ahead: Prepared) -> Written | None:
     """Commit chunk ``index`` with its progress row; None if it was already done.
 
-    ``ahead`` is used if the register is as it assumed; ``pools`` is updated
-    with the counters this chunk read and left behind.
+    ``ahead`` is used if the register is as it assumed; otherwise the chunk is
+    numbered and built again here, under the lock. It touches no state shared
+    with the caller, so it can run on a thread while the next chunk is prepared.
     """
     with store.engine.begin() as conn:
         w = _Writer(conn)
@@ -666,9 +675,11 @@ def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, cou
             return None
         if not w.postgres:
             w.cursor().execute("PRAGMA cache_size = -200000")
-        people = ahead.people if ahead is not None else residents(seed, index, count, as_of)
+        people = ahead.people
         issued = w.pools(*date_span(people))
-        if ahead is not None and ahead.issued == issued and w.next_seq() == ahead.seq_start \
+        # PostgreSQL's seqs were reserved with nextval, so they are ours whatever happened
+        # since; SQLite's were assumed to follow the last event.
+        if ahead.issued == issued and (w.postgres or w.next_seq() == ahead.seqs[0]) \
                 and not w.held(ahead.pesels):
             pesels, counters, rows = ahead.pesels, ahead.counters, ahead.rows
         else:
@@ -682,8 +693,6 @@ def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, cou
             seqs = w.seqs(event_count(people))
             rows = build_rows(people, pesels, seqs, _now(w.postgres), f"BULK/{seed}/{index}")
             prove_sample(people, rows, sample(people))
-        pools.update(issued)
-        pools.update(counters)
         fresh = sorted(rows.vocabulary - store.vocabulary)
         fresh = sorted(set(fresh) - w.known_names(fresh))
         w.insert("events", "seq, person_id, kind, payload, effective_date, recorded_at, "
@@ -703,10 +712,16 @@ def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, cou
             (seed, size, chunk, index, as_of.isoformat(), count, len(rows.events),
              _now(w.postgres)))
     store.vocabulary.update(rows.vocabulary)
-    return count, len(rows.events)
+    return Written(count, len(rows.events), {**issued, **counters})
 
 
 ChunkHook = Callable[[int], None]
+
+
+def _done(written: Written | None) -> Future[Written | None]:
+    future: Future[Written | None] = Future()
+    future.set_result(written)
+    return future
 
 
 def load_population(store: Store, size: int, seed: int, *, progress: bool = True,
@@ -744,33 +759,60 @@ def load_population(store: Store, size: int, seed: int, *, progress: bool = True
                   TimeElapsedColumn(), disable=not progress, transient=False) as bar:
         task = bar.add_task("loading residents", total=size,
                             completed=sum(counts[i] for i in done if i < len(counts)))
-        # On SQLite a chunk is numbered and built before its transaction, on the pools
-        # and next seq it expects; PostgreSQL's seqs come from nextval inside it.
-        look_ahead = store.engine.dialect.name == "sqlite"
-        pools: dict[tuple[str, str], int] = {}
-        if look_ahead:
-            with store.read() as s:
-                pools = {(str(d), str(x)): int(n) for d, x, n in s.conn.exec_driver_sql(
-                    "SELECT birth_date, sex, issued FROM pesel_pools")}
-        for index, count in enumerate(counts):
-            if index in done:
-                continue
-            ahead = None
-            if look_ahead:
-                with store.read() as s:
-                    next_seq = int(s.conn.exec_driver_sql(
-                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM events").scalar_one())
-                ahead = prepare(residents(seed, index, count, as_of), order, pools, next_seq,
-                                _now(False))
-            written = _write_chunk(store, seed, size, chunk, index, count, as_of, order, ahead,
-                                   pools)
-            if written is not None:
-                loaded += 1
-                people += written[0]
-                events += written[1]
-                if after_chunk is not None:
-                    after_chunk(index)
-            bar.advance(task, count)
+        # Each chunk is numbered and built before its transaction, on the pool counters
+        # the previous chunk leaves behind. On PostgreSQL the server does the writing in
+        # its own process, so a thread hands it chunk k while this one prepares chunk
+        # k+1 and both cores work; SQLite writes in this process, where a thread would
+        # only take turns with it for the GIL (docs/bulk-load.md), so it stays serial.
+        postgres = store.engine.dialect.name == "postgresql"
+        with store.read() as s:
+            pools = {(str(d), str(x)): int(n) for d, x, n in s.conn.exec_driver_sql(
+                "SELECT birth_date, sex, issued FROM pesel_pools")}
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as writer:
+            pending: tuple[Future[Written | None], int] | None = None
+
+            def settle() -> None:
+                nonlocal pending, loaded, people, events
+                if pending is None:
+                    return
+                future, index = pending
+                pending = None
+                written = future.result()
+                if written is not None:
+                    pools.update(written.pools)
+                    loaded += 1
+                    people += written.residents
+                    events += written.events
+                    if after_chunk is not None:
+                        after_chunk(index)
+                bar.advance(task, counts[index])
+
+            for index, count in enumerate(counts):
+                if index in done:
+                    continue
+                batch = residents(seed, index, count, as_of)
+                if postgres:
+                    with store.engine.begin() as conn:
+                        seqs: Sequence[int] = _Writer(conn).seqs(event_count(batch))
+                else:
+                    settle()
+                    with store.read() as s:
+                        first = int(s.conn.exec_driver_sql(
+                            "SELECT COALESCE(MAX(seq), 0) + 1 FROM events").scalar_one())
+                    seqs = range(first, first + event_count(batch))
+                ahead = prepare(batch, order, pools, seqs, _now(postgres))
+                settle()
+                # Optimistic: the next chunk assumes this one commits as prepared; if it
+                # was renumbered under the lock, the next one finds out and renumbers too.
+                pools.update(ahead.issued)
+                pools.update(ahead.counters)
+                args = (store, seed, size, chunk, index, count, as_of, order, ahead)
+                if postgres:
+                    pending = (writer.submit(_write_chunk, *args), index)
+                else:
+                    pending = (_done(_write_chunk(*args)), index)
+                    settle()
+            settle()
     return LoadReport(size=size, seed=seed, chunk=chunk, as_of=as_of, chunks=len(counts),
                       loaded=loaded, skipped=len(counts) - loaded, residents=people,
                       events=events, seconds=time.perf_counter() - started)

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,7 +41,17 @@ def postgres_server(durable: bool = False) -> Iterator[str]:
     itself: without it the last commits it acknowledged may not have reached
     its WAL yet. (``fsync`` stays off either way: the machine does not crash.)
     """
-    root = Path(tempfile.mkdtemp(prefix="openpesel-pg-"))
+    url = create(Path(tempfile.mkdtemp(prefix="openpesel-pg-")))
+    start(url, durable)
+    try:
+        yield url
+    finally:
+        stop(url)
+        shutil.rmtree(_root(url), ignore_errors=True)
+
+
+def create(root: Path) -> str:
+    """initdb a cluster under ``root`` (which must exist); return the URL it will serve."""
     data, sock = root / "data", root / "sock"
     sock.mkdir()
     if os.geteuid() == 0:
@@ -50,13 +60,11 @@ def postgres_server(durable: bool = False) -> Iterator[str]:
     subprocess.run(_as_server_user([pg_bin("initdb"), "-D", str(data), "-U", "postgres",
                                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
                    check=True, capture_output=True)
-    url = f"postgresql+psycopg://postgres@/postgres?host={sock}"
-    start(url, durable)
-    try:
-        yield url
-    finally:
-        stop(url)
-        shutil.rmtree(root, ignore_errors=True)
+    return url_for(root)
+
+
+def url_for(root: Path) -> str:
+    return f"postgresql+psycopg://postgres@/postgres?host={root / 'sock'}"
 
 
 def _root(url: str) -> Path:
@@ -64,12 +72,20 @@ def _root(url: str) -> Path:
     return Path(str(make_url(url).query["host"])).parent
 
 
-def start(url: str, durable: bool = False) -> None:
-    """(Re)start the throw-away server behind ``url``; waits until it takes connections."""
+def start(url: str, durable: bool = False, settings: Mapping[str, str] | None = None) -> None:
+    """(Re)start the server behind ``url``; waits until it takes connections.
+
+    Without ``settings`` it runs as a throw-away test server (``fsync`` off);
+    with them, those settings alone are added to PostgreSQL's defaults, which
+    are durable: the national-scale benchmark runs a server as production would.
+    """
     root = _root(url)
-    options = (f"-c listen_addresses='' -c unix_socket_directories={root / 'sock'} "
-               "-c fsync=off -c full_page_writes=off -c max_connections=60"
-               + ("" if durable else " -c synchronous_commit=off"))
+    base = f"-c listen_addresses='' -c unix_socket_directories={root / 'sock'} "
+    if settings is None:
+        options = base + ("-c fsync=off -c full_page_writes=off -c max_connections=60"
+                          + ("" if durable else " -c synchronous_commit=off"))
+    else:
+        options = base + " ".join(f"-c {k}={v}" for k, v in settings.items())
     subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(root / "data"), "-o", options,
                                     "-l", str(root / "log"), "-w", "start"]),
                    check=True, capture_output=True)
