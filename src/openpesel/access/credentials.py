@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 
@@ -22,6 +24,12 @@ from openpesel.errors import OpenPeselError
 
 _hasher = PasswordHasher()
 ISSUER = "openpesel"
+
+HASHES_AT_ONCE = max(2, os.cpu_count() or 2)
+"""argon2 takes 64 MiB a hash by design, and the server runs logins on up to 40
+threads: a burst of 16 logins took a worker past 1 GiB. More hashes at once
+than cores buys no speed anyway, so the rest wait their turn."""
+_hashing = threading.BoundedSemaphore(HASHES_AT_ONCE)
 
 
 class AuthError(OpenPeselError):
@@ -39,12 +47,14 @@ class TokenExpired(AuthError):
 
 
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    with _hashing:
+        return _hasher.hash(secret)
 
 
 def check_secret(stored_hash: str, secret: str) -> bool:
     try:
-        return _hasher.verify(stored_hash, secret)
+        with _hashing:
+            return _hasher.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
 
