@@ -24,13 +24,13 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import insert, select, tuple_
 
 from openpesel.access import merkle
 from openpesel.access.signing import SignedTreeHead, from_ms, key_id
 from openpesel.errors import OpenPeselError
 from openpesel.storage.audit_tables import audit_entries, audit_heads, audit_nodes, audit_state
-from openpesel.storage.store import Session
+from openpesel.storage.store import ROWS, Hot, Session
 
 FORMAT_VERSION = 1
 T = TypeVar("T")
@@ -38,8 +38,26 @@ _BATCH = 5000
 _LOCK_STATE = select(audit_state.c.size, audit_state.c.frontier).where(
     audit_state.c.id == 1).with_for_update()
 _READ_STATE = select(audit_state.c.size, audit_state.c.frontier).where(audit_state.c.id == 1)
-_SET_STATE = update(audit_state).where(audit_state.c.id == 1).values(
-    size=bindparam("size"), frontier=bindparam("frontier"))
+# The append path, as driver SQL (see ``Hot``): an audited birth writes one entry, so these
+# run once per access. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks.
+_e, _n, _st = audit_entries.c, audit_nodes.c, audit_state.c
+_TAKE_STATE = {
+    False: Hot("SELECT size, frontier FROM audit_state WHERE id = 1"),
+    True: Hot("SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE"),
+}
+_ENTRY = Hot("INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)",
+             _e.idx, _e.leaf_hash, _e.entry, _e.person_id)
+_NODE = Hot("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
+            _n.level, _n.idx, _n.hash)
+_STATE = Hot("UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1",
+             _st.size, _st.frontier)
+# PostgreSQL: the entry, the subtrees it completes and the new state in one round trip.
+_APPEND_PG = Hot("""WITH
+    e AS (INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)),
+    n AS (INSERT INTO audit_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex')
+          FROM json_to_recordset(?) AS x(l smallint, i bigint, h text))
+    UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1""",
+                 _e.idx, _e.leaf_hash, _e.entry, _e.person_id, ROWS, _st.size, _st.frontier)
 
 
 class AuditError(OpenPeselError):
@@ -146,17 +164,27 @@ class AuditLog:
     # -- writing -----------------------------------------------------------
 
     def append(self, s: Session, entry: AuditEntry) -> int:
-        """Record ``entry`` in the caller's transaction; returns its index."""
-        size, frontier = self._state(s, lock=True)
+        """Record ``entry`` in the caller's transaction; returns its index.
+
+        The entry is hashed before the state row is locked: on PostgreSQL other
+        writers wait on that lock, so only the tree's arithmetic and two round
+        trips (the lock, then one statement for all writes) happen under it.
+        """
         data = entry.canonical()
         leaf = merkle.leaf_hash(data)
-        frontier, completed = merkle.push(frontier, size, leaf)
-        s.conn.execute(insert(audit_entries).values(
-            idx=size, leaf_hash=leaf, entry=data, person_id=entry.person_id))
-        if completed:
-            s.conn.execute(insert(audit_nodes), [
-                {"level": level, "idx": index, "hash": h} for level, index, h in completed])
-        s.conn.execute(_SET_STATE, {"size": size + 1, "frontier": b"".join(frontier)})
+        row = s.run(_TAKE_STATE[s.postgres]).fetchone()
+        if row is None:
+            raise AuditNotInitialised()
+        size = int(row[0])
+        frontier, completed = merkle.push(_split_frontier(bytes(row[1])), size, leaf)
+        state = (size + 1, b"".join(frontier))
+        if s.postgres:
+            nodes = [{"l": level, "i": index, "h": h.hex()} for level, index, h in completed]
+            s.run(_APPEND_PG, size, leaf, data, entry.person_id, nodes, *state)
+        else:
+            s.run(_ENTRY, size, leaf, data, entry.person_id)
+            s.run_many(_NODE, completed)
+            s.run(_STATE, *state)
         return size
 
     def head(self, s: Session, at: datetime.datetime) -> SignedTreeHead:

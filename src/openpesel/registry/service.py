@@ -31,7 +31,7 @@ from openpesel.registry.transfer import (
     to_command,
     to_event,
 )
-from openpesel.storage.store import Session, Store
+from openpesel.storage.store import NumberTaken, Session, Store
 
 T = TypeVar("T")
 
@@ -191,8 +191,9 @@ class Register:
         if after is None:
             raise RegisterError("The event would leave the person outside the register.")
         if before is None:
-            s.assign(after.pesel, after.person_id, seq)
-        elif after.pesel != before.pesel:
+            s.add_person(after, seq)
+            return seq, after
+        if after.pesel != before.pesel:
             held = s.holder(after.pesel)
             if held is None:
                 s.assign(after.pesel, after.person_id, seq)
@@ -208,20 +209,24 @@ class Register:
         for role, parent in parents:
             self._check_parent(role, parent, p.birth_date)
         updates |= self._parent_fields(parents)
-        if p.pesel is None:
-            updates["pesel"] = self._allocate(s, p.birth_date, p.birth_date_precision, p.sex)
-        else:
-            updates["pesel"] = self._unused(s, p.pesel)
-        payload = p.model_copy(update=updates)
         if c.person_id is not None and s.events_for(c.person_id):
             raise RegisterError(f"Person {c.person_id} is already in the register.")
         person_id = c.person_id or uuid.uuid4()
         effective = c.effective_date or (
             p.birth_date if c.kind is ev.Kind.BIRTH else self.clock().date())
-        event = ev.Event(person_id, c.kind, payload, effective, c.authority, c.document_ref,
-                         self.clock())
-        seq, after = self._append(s, [], event, None)
-        return Recorded(person_id, after.pesel, (seq,))
+        while True:
+            if p.pesel is None:
+                updates["pesel"] = self._allocate(s, p.birth_date, p.birth_date_precision, p.sex,
+                                                  check_later=True)
+            else:
+                updates["pesel"] = self._unused(s, p.pesel)
+            event = ev.Event(person_id, c.kind, p.model_copy(update=updates), effective,
+                             c.authority, c.document_ref, self.clock())
+            try:
+                seq, after = self._append(s, [], event, None)
+            except NumberTaken:
+                continue  # it came in by an import: the pool's next number, as allocate would
+            return Recorded(person_id, after.pesel, (seq,))
 
     @staticmethod
     def _unused(s: Session, pesel: str) -> str:
@@ -278,11 +283,13 @@ class Register:
         return fields
 
     @staticmethod
-    def _allocate(s: Session, born: datetime.date, precision: str, sex: Sex) -> str:
+    def _allocate(s: Session, born: datetime.date, precision: str, sex: Sex,
+                  check_later: bool = False) -> str:
         """A new number on the first day of the known birth period with one free."""
         first, last = date_range(born, precision)
         return s.allocate((first + datetime.timedelta(d)
-                           for d in range((last - first).days + 1)), sex)
+                           for d in range((last - first).days + 1)), sex,
+                          check_later=check_later)
 
     def _with_new_number(self, s: Session, state: PersonState, p: ev.Payload) -> ev.Payload:
         sex = cast("Sex", getattr(p, "sex", state.sex))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,19 +129,33 @@ class PersonState:
 
     def to_json(self) -> dict[str, Any]:
         """A plain-JSON view, stable in key order, for projections and output."""
-        out: dict[str, Any] = _jsonable(dataclasses.asdict(self))
+        out: dict[str, Any] = _jsonable(self)
         return out
 
 
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+    """What ``dataclasses.asdict`` then JSON's types would give, in one pass.
+
+    Every registration writes a record, and ``asdict``'s deep copies made
+    this a sixth of a birth's CPU time.
+    """
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, datetime.datetime):
         return value.isoformat()
     if isinstance(value, datetime.date | uuid.UUID):
         return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _jsonable(getattr(value, name)) for name in _field_names(type(value))}
     return value

@@ -1,0 +1,308 @@
+"""The statements name search runs, over the name index of revision 0005.
+
+``person_names`` carries each name key's bearer's sex, birth date and TERYT
+(kept equal to ``persons`` by triggers), indexed as ``(name_norm, sex,
+birth_date, person_id, role, teryt)``. For one name of one sex the index lists
+bearers by birth date and then id, so a walk in that order can stop at the
+page it needs, a birth-date filter is a range of it, whether the same person
+carries a second name is one probe of the same index, and whether they live
+in a place is read from the entry, without a look at ``persons``.
+
+Every statement here is built once per shape and reused: building SQLAlchemy
+expressions per call would cost more than running them.
+
+How the statements are combined into a ranking is ``registry/search.py``'s
+business; this module only knows the tables.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Uuid,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
+
+from openpesel.storage import schema
+
+# ``person_names`` as revision 0005 leaves it. ``schema.person_names`` describes
+# only the columns its writers write; the triggers fill the other three.
+name_keys = Table(
+    "person_names",
+    MetaData(),
+    Column("name_norm", String(80), nullable=False),
+    Column("person_id", Uuid, nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("sex", String(1)),
+    Column("birth_date", Date),
+    Column("teryt", String(7)),
+)
+
+EARLIEST = datetime.date(1, 1, 1)
+LATEST = datetime.date(9999, 12, 31)
+
+Key = tuple[datetime.date, uuid.UUID]
+"""Where a bearer stands in the index's order, after name and sex."""
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """The filters of a search, in the form the index takes them.
+
+    ``teryt`` is a prefix of digits; ``teryt_range`` turns it into a range of
+    the column, because a range of digit strings is a range in any collation,
+    whereas ``LIKE 'prefix%'`` uses an index only under the C collation.
+    """
+
+    sexes: tuple[str, ...]
+    born_from: datetime.date = EARLIEST
+    born_to: datetime.date = LATEST
+    teryt: str | None = None
+
+    def teryt_range(self) -> tuple[str, str]:
+        assert self.teryt is not None
+        if set(self.teryt) == {"9"}:
+            return self.teryt, "9" * 8  # longer than any code: after all of them
+        return self.teryt, str(int(self.teryt) + 1).zfill(len(self.teryt))
+
+
+@cache
+def _count_names(groups: int, sexes: int) -> Select[Any]:
+    n = name_keys.c
+    counts = []
+    for g in range(groups):
+        for i in range(sexes):
+            inner = select(literal(1)).where(
+                n.name_norm.in_(bindparam(f"names{g}", expanding=True)),
+                n.sex == bindparam(f"sex{i}"),
+                n.birth_date >= bindparam("born_from"), n.birth_date <= bindparam("born_to"),
+                n.role.in_(bindparam(f"roles{g}", expanding=True)),
+            ).limit(bindparam("cap")).subquery()
+            counts.append(select(func.count()).select_from(inner).scalar_subquery())
+    return select(*counts)
+
+
+def count_bearers(conn: Connection, groups: Sequence[tuple[Sequence[str], Sequence[str]]],
+                  where: Narrowing, cap: int) -> list[dict[str, int]]:
+    """For each (names, roles) group and each sex, how many name keys pass the filters,
+    counting no further than ``cap``: enough to tell a name with few bearers from one
+    with many, at a cost that does not grow past ``cap``. One round trip for them all."""
+    params: dict[str, Any] = {"cap": cap, "born_from": where.born_from,
+                              "born_to": where.born_to}
+    params.update({f"sex{i}": sex for i, sex in enumerate(where.sexes)})
+    for g, (names, roles) in enumerate(groups):
+        params[f"names{g}"], params[f"roles{g}"] = list(names), list(roles)
+    row = conn.execute(_count_names(len(groups), len(where.sexes)), params).one()
+    per_sex = len(where.sexes)
+    return [dict(zip(where.sexes, row[g * per_sex:(g + 1) * per_sex], strict=True))
+            for g in range(len(groups))]
+
+
+@cache
+def _count_place() -> Select[Any]:
+    p = schema.persons.c
+    inner = select(literal(1)).where(
+        p.teryt >= bindparam("teryt_from"), p.teryt < bindparam("teryt_to"),
+    ).limit(bindparam("cap")).subquery()
+    return select(func.count()).select_from(inner)
+
+
+def count_residents(conn: Connection, where: Narrowing, cap: int) -> int:
+    """How many people are registered under the TERYT prefix, counting no further than
+    ``cap`` (sex and birth date left out: the count stays one range of
+    ``ix_persons_place``)."""
+    low, high = where.teryt_range()
+    return int(conn.execute(_count_place(), {"teryt_from": low, "teryt_to": high, "cap": cap})
+               .scalar_one())
+
+
+@cache
+def _walk(others: int, place: bool) -> Select[Any]:
+    d = name_keys.alias("d")
+    query = select(d.c.birth_date, d.c.person_id).distinct().where(
+        d.c.name_norm == bindparam("name"), d.c.sex == bindparam("sex"),
+        d.c.birth_date >= bindparam("born_from"), d.c.birth_date <= bindparam("born_to"),
+        d.c.role.in_(bindparam("roles", expanding=True)))
+    if place:  # before the probes: read from the entry, it is the cheaper test
+        query = query.where(d.c.teryt >= bindparam("teryt_from"),
+                            d.c.teryt < bindparam("teryt_to"))
+    for i in range(others):
+        o = name_keys.alias(f"o{i}")
+        query = query.where(exists().where(
+            o.c.name_norm == bindparam(f"name{i}"), o.c.sex == d.c.sex,
+            o.c.birth_date == d.c.birth_date, o.c.person_id == d.c.person_id,
+            o.c.role.in_(bindparam(f"roles{i}", expanding=True))))
+    return query.order_by(d.c.birth_date, d.c.person_id).limit(bindparam("limit"))
+
+
+def walk(conn: Connection, driver: tuple[str, Sequence[str]],
+         others: Sequence[tuple[str, Sequence[str]]], sex: str, where: Narrowing,
+         limit: int) -> list[Key]:
+    """The first ``limit`` bearers, by birth date and id, of the (name, roles) ``driver``
+    of one sex who also carry every (name, roles) of ``others`` and pass the filters.
+
+    The database walks the driver's index range in order and probes the others
+    per bearer, so the cost is the number of bearers it passes over before the
+    page is full (or the range ends), not the number of bearers.
+    """
+    params: dict[str, Any] = {
+        "name": driver[0], "roles": list(driver[1]), "sex": sex,
+        "born_from": where.born_from, "born_to": where.born_to, "limit": limit}
+    for i, (name, roles) in enumerate(others):
+        params[f"name{i}"], params[f"roles{i}"] = name, list(roles)
+    if where.teryt is not None:
+        params["teryt_from"], params["teryt_to"] = where.teryt_range()
+    query = _walk(len(others), where.teryt is not None)
+    with _planned_for_these_values(conn):
+        return [(r.birth_date, r.person_id) for r in conn.execute(query, params)]
+
+
+@contextmanager
+def _planned_for_these_values(conn: Connection) -> Iterator[None]:
+    """Keep psycopg from preparing the statement, so PostgreSQL plans it for its values.
+
+    psycopg prepares a statement after five runs, and PostgreSQL then settles on a
+    generic plan, which for a walk is a nested loop. For two names that are each
+    carried by many but rarely together, merging the two index ranges (what it plans
+    when it sees the names) reads them once, in order, several times faster: at 1 M
+    residents 1 ms against 4.5 ms, and the gap grows with the register.
+    """
+    raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
+    if raw is None:
+        yield
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = threshold
+
+
+NameKey = tuple[str, Sequence[str]]
+"""A name and the roles it counts in (current, or former)."""
+
+
+@cache
+def _gather(options: tuple[int, ...], arms: int, place: bool) -> Select[Any]:
+    gate = None
+    if not arms:
+        p = schema.persons.c
+        # The place is the narrow range here (``count_residents`` said so), read from
+        # ``ix_persons_place`` alone; but SQLite, with no statistics, would as soon take
+        # the birth-date index: wrapped in COALESCE, the birth date is only checked.
+        born = func.coalesce(p.birth_date, p.birth_date)
+        d = select(p.person_id, p.sex, p.birth_date).where(
+            p.teryt >= bindparam("teryt_from"), p.teryt < bindparam("teryt_to"),
+            p.sex.in_(bindparam("sexes", expanding=True)),
+            born >= bindparam("born_from"), born <= bindparam("born_to"),
+        ).subquery("d")
+        # Most residents carry none of the first word's names: one probe per name
+        # turns them away before the probes that rank the rest.
+        o = name_keys.alias("gate")
+        gate = exists().where(
+            o.c.name_norm.in_(bindparam("gate", expanding=True)), o.c.sex == d.c.sex,
+            o.c.birth_date == d.c.birth_date, o.c.person_id == d.c.person_id)
+    else:
+        # One arm per name and sex, each a range of the index in its own order. The
+        # caller counted fewer than ``cap`` keys here, so the limits cut nothing, except
+        # what a concurrent writer may have added since. They are there for the
+        # planners: told how few rows come, PostgreSQL (which cannot know that no Anna
+        # is a man) neither starts parallel workers, slower to start than the query,
+        # nor hashes every bearer of each name instead of probing for these few; and
+        # with nothing to sort or make distinct it cannot take a scan of the whole
+        # table in another index's order for a short one.
+        parts = []
+        for j in range(arms):
+            n = name_keys.alias(f"a{j}")
+            arm = select(n.c.person_id, n.c.sex, n.c.birth_date).where(
+                n.c.name_norm == bindparam(f"driver{j}"), n.c.sex == bindparam(f"sex{j}"),
+                n.c.birth_date >= bindparam("born_from"), n.c.birth_date <= bindparam("born_to"))
+            if place:
+                arm = arm.where(n.c.teryt >= bindparam("teryt_from"),
+                                n.c.teryt < bindparam("teryt_to"))
+            arm = arm.order_by(n.c.birth_date, n.c.person_id).limit(bindparam("cap"))
+            inner = arm.subquery(f"s{j}")
+            parts.append(select(inner.c.person_id, inner.c.sex, inner.c.birth_date))
+        d = union_all(*parts).subquery("d")
+    columns: list[Any] = [d.c.person_id, d.c.birth_date]
+    for w, count in enumerate(options):
+        whens: list[tuple[Any, Any]] = []
+        for i in range(count):
+            o = name_keys.alias(f"o{w}_{i}")
+            carries = exists().where(
+                o.c.name_norm == bindparam(f"name{w}_{i}"), o.c.sex == d.c.sex,
+                o.c.birth_date == d.c.birth_date, o.c.person_id == d.c.person_id,
+                o.c.role.in_(bindparam(f"roles{w}_{i}", expanding=True)))
+            whens.append((carries, literal_column(str(i))))
+        columns.append(case(*whens).label(f"w{w}"))
+    query = select(*columns).select_from(d)
+    return query if gate is None else query.where(gate)
+
+
+def gather(conn: Connection, driver: Sequence[str] | None,
+           options: Sequence[Sequence[NameKey]], where: Narrowing, cap: int) -> list[Any] | None:
+    """For each key of ``driver``'s names (or, with no driver, each resident under the
+    TERYT prefix) that passes the filters: (person_id, birth_date, then per word the
+    index of the first of its ``options`` the person carries, or None; residents who
+    carry none of the first word's names are left out). A person with two such keys
+    comes twice. None if there are ``cap`` driver keys or more: then they were too
+    many to gather, and perhaps cut.
+
+    For when the driver is known to have few bearers (``count_bearers``) or the
+    place few residents (``count_residents``): all of them are scored at once. Each
+    option is a probe of the index with all four leading columns given, and the
+    probes for a word stop at the first that answers, so options are best given
+    best first. (Written as a join instead, both engines' planners reach the other
+    names through ``ix_person_names_person`` and read the table.)
+    """
+    params: dict[str, Any] = {"sexes": list(where.sexes), "born_from": where.born_from,
+                              "born_to": where.born_to, "cap": cap}
+    if where.teryt is not None:
+        params["teryt_from"], params["teryt_to"] = where.teryt_range()
+    if driver is None:
+        params["gate"] = sorted({name for name, _ in options[0]})
+    arms = [(name, sex) for name in driver or () for sex in where.sexes]
+    for j, (name, sex) in enumerate(arms):
+        params[f"driver{j}"], params[f"sex{j}"] = name, sex
+    for w, keys in enumerate(options):
+        for i, (name, roles) in enumerate(keys):
+            params[f"name{w}_{i}"], params[f"roles{w}_{i}"] = name, list(roles)
+    query = _gather(tuple(len(keys) for keys in options), len(arms), where.teryt is not None)
+    rows = list(conn.execute(query, params))
+    return None if driver is not None and len(rows) >= cap else rows
+
+
+@cache
+def _people() -> Select[Any]:
+    p = schema.persons.c
+    return select(p.person_id, p.pesel, p.first_names, p.family_name, p.birth_date, p.sex,
+                  p.teryt, p.alive).where(p.person_id.in_(bindparam("ids", expanding=True)))
+
+
+def people(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The columns a search hit shows, for one page of people."""
+    if not ids:
+        return {}
+    return {r.person_id: r for r in conn.execute(_people(), {"ids": list(ids)})}
