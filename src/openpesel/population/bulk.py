@@ -254,7 +254,7 @@ class ChunkRows:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     assignments: list[tuple[Any, ...]] = field(default_factory=list)
     persons: list[tuple[Any, ...]] = field(default_factory=list)
-    names: list[tuple[str, str, str]] = field(default_factory=list)
+    names: list[tuple[str, str, str, str, str, str | None]] = field(default_factory=list)
     links: list[tuple[str, str, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
 
@@ -415,7 +415,7 @@ def build_rows(people: Residents, pesels: Sequence[str], seqs: Sequence[int], re
         if renamed:
             names |= {(t, "former") for t in _tokens(at_birth + " " + first)}
         for name, role in sorted(names):
-            names_out.append((name, hexes[i], role))
+            names_out.append((name, hexes[i], role, c.sex[i], c.born[i], c.teryt[i]))
             vocabulary.add(name)
         for relation, other in (("father", c.father[i]), ("mother", c.mother[i]),
                                 ("spouse", spouse)):
@@ -455,9 +455,13 @@ def prove_sample(people: Residents, rows: ChunkRows, indices: Iterable[int]) -> 
     person_rows = {r[0]: r for r in rows.persons if r[0] in hexes}
     their_names: dict[str, set[tuple[str, str]]] = {h: set() for h in hexes}
     their_links: dict[str, set[tuple[str, uuid.UUID]]] = {h: set() for h in hexes}
-    for n, p, r in rows.names:
+    for n, p, r, *keys in rows.names:
         if p in hexes:
             their_names[p].add((n, r))
+            # The search columns must be the bearer's, as the migration's trigger copies them.
+            if tuple(keys) != (person_rows[p][5], person_rows[p][4], person_rows[p][6]):
+                raise BulkLoadError(f"Chunk {people.index}: the name keys of {p} carry "
+                                    "another sex, birth date or place than the person.")
     for p, r, o in rows.links:
         if p in hexes:
             their_links[p].add((r, uuid.UUID(o)))
@@ -700,7 +704,10 @@ def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, cou
         w.insert("pesel_assignments", "pesel, person_id, assigned_seq", rows.assignments)
         w.insert("persons", "person_id, pesel, family_name, first_names, birth_date, sex, teryt, "
                  "alive, civil_status, last_seq, record", rows.persons)
-        w.insert("person_names", "name_norm, person_id, role", rows.names)
+        # With sex, birth date and place written here, migration 0005's trigger has
+        # nothing to copy from ``persons`` for each name.
+        w.insert("person_names", "name_norm, person_id, role, sex, birth_date, teryt",
+                 rows.names)
         w.insert("person_links", "person_id, relation, other_id", rows.links)
         w.upsert("name_variants", "variant, name_norm", "variant, name_norm", None,
                  [(v, n) for n in fresh for v in sorted(variants(n))])
