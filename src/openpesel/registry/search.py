@@ -121,8 +121,9 @@ def search(s: Session, q: Query) -> list[Hit]:
     where = ix.Narrowing(
         sexes=tuple(x.value for x in Sex) if q.sex is None else (q.sex,),
         born_from=born_from or ix.EARLIEST, born_to=born_to or ix.LATEST, teryt=q.teryt)
-    ranked = rank(s, vocabulary, where, q.limit)
-    rows = ix.people(s.conn, [pid for _, _, pid in ranked])
+    with ix.planned_for_these_values(s.conn):
+        ranked = rank(s, vocabulary, where, q.limit)
+        rows = ix.people(s.conn, [pid for _, _, pid in ranked])
     return [_hit(rows[pid], score) for score, _, pid in ranked if pid in rows]
 
 

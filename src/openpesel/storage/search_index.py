@@ -174,19 +174,18 @@ def walk(conn: Connection, driver: tuple[str, Sequence[str]],
     if where.teryt is not None:
         params["teryt_from"], params["teryt_to"] = where.teryt_range()
     query = _walk(len(others), where.teryt is not None)
-    with _planned_for_these_values(conn):
-        return [(r.birth_date, r.person_id) for r in conn.execute(query, params)]
+    return [(r.birth_date, r.person_id) for r in conn.execute(query, params)]
 
 
 @contextmanager
-def _planned_for_these_values(conn: Connection) -> Iterator[None]:
-    """Keep psycopg from preparing the statement, so PostgreSQL plans it for its values.
+def planned_for_these_values(conn: Connection) -> Iterator[None]:
+    """Keep psycopg from preparing search statements, so PostgreSQL plans each for its values.
 
     psycopg prepares a statement after five runs, and PostgreSQL then settles on a
-    generic plan, which for a walk is a nested loop. For two names that are each
-    carried by many but rarely together, merging the two index ranges (what it plans
-    when it sees the names) reads them once, in order, several times faster: at 1 M
-    residents 1 ms against 4.5 ms, and the gap grows with the register.
+    generic plan, blind to how many people carry the names asked for. For a walk that
+    is a nested loop where merging two index ranges is several times faster (at 1 M
+    residents 1 ms against 4.5 ms); for the capped count of "Anna" among 12 M residents
+    it was 220 ms against 0.5 ms for the plan made for the values.
     """
     raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
     if raw is None:
