@@ -88,51 +88,16 @@ def main() -> None:
 
 
 def postgres(size: int, seed: int, chunk: int) -> None:
-    from sqlalchemy import text
-
     from openpesel.storage.pgtemp import postgres_server
 
     with postgres_server() as url:
-        store = Store(url)
-        store.initialise()
-        started = time.perf_counter()
-        report = load_population(store, size, seed, chunk=chunk, progress=True)
-        seconds = time.perf_counter() - started
-        with store.read() as s:
-            size_bytes = int(s.conn.execute(
-                text("SELECT pg_database_size(current_database())")).scalar_one())
-        store.dispose()
-    print(report.summary())
-    print(f"PostgreSQL       {size:,} residents in {seconds:.1f} s, {size / seconds:,.0f}/s")
-    print(f"database         {size_bytes / 1e6:,.1f} MB "
-          f"({size_bytes / max(size, 1):,.0f} bytes per resident)")
+        load_and_report(url, size, seed, chunk)
 
 
-# For a 2-core, 24 GiB machine: a fifth of memory as buffers, and checkpoints far
-# enough apart that a long COPY is not slowed by them. fsync, full-page writes and
-# the WAL level stay as PostgreSQL ships them. Commits do not wait for their WAL
-# flush: a crash can lose the last chunk's commit but never corrupts anything,
-# and the loader redoes a chunk whose marker did not survive.
-BULK_SETTINGS = {"shared_buffers": "4GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min",
-                 "maintenance_work_mem": "1GB", "effective_cache_size": "12GB",
-                 "max_connections": "60", "synchronous_commit": "off"}
-
-
-def kept_cluster(root: Path, size: int, seed: int, chunk: int, stop: bool) -> None:
+def load_and_report(url: str, size: int, seed: int, chunk: int) -> None:
+    """Load (or finish loading) into a PostgreSQL register; print rate and disk use."""
     from sqlalchemy import text
 
-    from openpesel.storage import pgtemp
-
-    root = root.resolve()
-    url = pgtemp.url_for(root)
-    if stop:
-        pgtemp.stop(url)
-        return
-    if not (root / "data").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        pgtemp.create(root)
-    if not (root / "data" / "postmaster.pid").exists():
-        pgtemp.start(url, settings=BULK_SETTINGS)
     store = Store(url)
     store.initialise()
     started = time.perf_counter()
@@ -154,6 +119,32 @@ def kept_cluster(root: Path, size: int, seed: int, chunk: int, stop: bool) -> No
           f"({size_bytes / max(size, 1):,.0f} bytes per resident)")
     for name, nbytes in tables:
         print(f"  {name:22s} {nbytes / max(size, 1):6,.0f} bytes per resident")
+
+
+# For a 2-core, 24 GiB machine: a fifth of memory as buffers, and checkpoints far
+# enough apart that a long COPY is not slowed by them. fsync, full-page writes and
+# the WAL level stay as PostgreSQL ships them. Commits do not wait for their WAL
+# flush: a crash can lose the last chunk's commit but never corrupts anything,
+# and the loader redoes a chunk whose marker did not survive.
+BULK_SETTINGS = {"shared_buffers": "4GB", "max_wal_size": "8GB", "checkpoint_timeout": "30min",
+                 "maintenance_work_mem": "1GB", "effective_cache_size": "12GB",
+                 "max_connections": "60", "synchronous_commit": "off"}
+
+
+def kept_cluster(root: Path, size: int, seed: int, chunk: int, stop: bool) -> None:
+    from openpesel.storage import pgtemp
+
+    root = root.resolve()
+    url = pgtemp.url_for(root)
+    if stop:
+        pgtemp.stop(url)
+        return
+    if not (root / "data").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        pgtemp.create(root)
+    if not (root / "data" / "postmaster.pid").exists():
+        pgtemp.start(url, settings=BULK_SETTINGS)
+    load_and_report(url, size, seed, chunk)
     print(f"server           left running: {url}")
 
 
