@@ -96,7 +96,9 @@ def test_a_number_that_came_in_by_import_is_skipped_by_the_pool(register: Regist
     assert born(register, "Adam", "Nowak", "M", day.isoformat()).pesel == second
 
 
-def test_a_writer_that_waited_for_a_person_holds_them(register: Register, store_url: str) -> None:
+# PostgreSQL only: SQLite's writers queue for the whole database, not for a row.
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_writer_that_waited_for_a_person_holds_them(register: Register) -> None:
     """After the writer before it changed her record, the next one has her row locked.
 
     PostgreSQL does not hand a waiting ``FOR UPDATE`` a row that was deleted and
@@ -104,8 +106,6 @@ def test_a_writer_that_waited_for_a_person_holds_them(register: Register, store_
     behind it, go on unlocked; two number changes at once then left a person
     with two current numbers (seen in ``test_concurrency.py``).
     """
-    if not store_url.startswith("postgresql"):
-        pytest.skip("SQLite's writers queue for the whole database instead")
     pesel = born(register, "Anna", "Nowak", "F", "1990-01-01").pesel
     person = register.resolve(pesel)
     locked, release = threading.Event(), threading.Event()

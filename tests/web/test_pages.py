@@ -215,6 +215,7 @@ def test_the_keyboard_alone_logs_in(site: Site, context: BrowserContext) -> None
     page.keyboard.type(SECRET)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_have_text("Audit log")
+    page.wait_for_load_state("load")  # the stylesheet too, or the browser's own outline shows
     outline = page.evaluate("""() => { const a = document.querySelector('nav.menu a');
         a.focus(); return getComputedStyle(a).outlineStyle; }""")
     assert outline == "solid"  # focus is visible
