@@ -38,6 +38,13 @@ from openpesel.storage.store import Store
 WARMUP = 300
 
 
+def add_register_flags(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH`` or ``--url URL``: the existing register a benchmark reads."""
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--db", type=Path, help="a SQLite register")
+    where.add_argument("--url", help="a SQLAlchemy URL, e.g. a PostgreSQL register")
+
+
 def store_url(db: Path | None, url: str | None) -> str:
     """The register's URL from either flag; a relative path stays relative to the caller."""
     if url is not None:
@@ -117,9 +124,7 @@ def percentiles(times: Sequence[float]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--db", type=Path, help="a SQLite register")
-    where.add_argument("--url", help="a SQLAlchemy URL, e.g. a PostgreSQL register")
+    add_register_flags(parser)
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

@@ -32,8 +32,8 @@ import dataclasses
 import datetime
 import statistics
 import time
-from pathlib import Path
 
+from lookup_latency import add_register_flags, store_url
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -99,9 +99,7 @@ def size_estimate(store: Store) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--db", type=Path, help="path of a SQLite register")
-    where.add_argument("--url", help="SQLAlchemy URL of a register (e.g. PostgreSQL)")
+    add_register_flags(parser)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--limit", type=int, default=20, help="the page size asked for")
     parser.add_argument("--born", type=datetime.date.fromisoformat,
@@ -109,9 +107,7 @@ def main() -> None:
     parser.add_argument("--teryt", help="TERYT of the municipality queries (default: the "
                                         "first hit's), to compare runs of different code")
     args = parser.parse_args()
-    if args.db is not None and not args.db.exists():
-        raise SystemExit(f"{args.db}: no such register")
-    url = args.url or f"sqlite:///{args.db.resolve()}"
+    url = store_url(args.db, args.url)
     register = Register(Store(url))
     if revision(register.store) < "0005":
         raise SystemExit("The register predates the name index (schema revision 0005): "

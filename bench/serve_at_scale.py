@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from lookup_latency import percentiles, random_pesels, shown, store_url
+from lookup_latency import add_register_flags, percentiles, random_pesels, shown, store_url
 
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
@@ -220,9 +220,7 @@ def _mib(kib: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--db", type=Path, help="a SQLite register")
-    where.add_argument("--url", help="a SQLAlchemy URL, e.g. a PostgreSQL register")
+    add_register_flags(parser)
     parser.add_argument("--lookups", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=0,
                         help="also run the lookups from this many clients at once")
