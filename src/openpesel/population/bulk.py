@@ -725,11 +725,6 @@ def _write_chunk(store: Store, seed: int, size: int, chunk: int, index: int, cou
 ChunkHook = Callable[[int], None]
 
 
-def _done(written: Written | None) -> Future[Written | None]:
-    future: Future[Written | None] = Future()
-    future.set_result(written)
-    return future
-
 
 def load_population(store: Store, size: int, seed: int, *, progress: bool = True,
                     chunk: int = DEFAULT_CHUNK, as_of: datetime.date | None = None,
@@ -778,13 +773,8 @@ def load_population(store: Store, size: int, seed: int, *, progress: bool = True
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as writer:
             pending: tuple[Future[Written | None], int] | None = None
 
-            def settle() -> None:
-                nonlocal pending, loaded, people, events
-                if pending is None:
-                    return
-                future, index = pending
-                pending = None
-                written = future.result()
+            def settle(written: Written | None, index: int) -> None:
+                nonlocal loaded, people, events
                 if written is not None:
                     pools.update(written.pools)
                     loaded += 1
@@ -802,13 +792,14 @@ def load_population(store: Store, size: int, seed: int, *, progress: bool = True
                     with store.engine.begin() as conn:
                         seqs: Sequence[int] = _Writer(conn).seqs(event_count(batch))
                 else:
-                    settle()
                     with store.read() as s:
                         first = int(s.conn.exec_driver_sql(
                             "SELECT COALESCE(MAX(seq), 0) + 1 FROM events").scalar_one())
                     seqs = range(first, first + event_count(batch))
                 ahead = prepare(batch, order, pools, seqs, _now(postgres))
-                settle()
+                if pending is not None:
+                    settle(pending[0].result(), pending[1])
+                    pending = None
                 # Optimistic: the next chunk assumes this one commits as prepared; if it
                 # was renumbered under the lock, the next one finds out and renumbers too.
                 pools.update(ahead.issued)
@@ -817,9 +808,9 @@ def load_population(store: Store, size: int, seed: int, *, progress: bool = True
                 if postgres:
                     pending = (writer.submit(_write_chunk, *args), index)
                 else:
-                    pending = (_done(_write_chunk(*args)), index)
-                    settle()
-            settle()
+                    settle(_write_chunk(*args), index)
+            if pending is not None:
+                settle(pending[0].result(), pending[1])
     return LoadReport(size=size, seed=seed, chunk=chunk, as_of=as_of, chunks=len(counts),
                       loaded=loaded, skipped=len(counts) - loaded, residents=people,
                       events=events, seconds=time.perf_counter() - started)
