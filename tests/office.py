@@ -31,7 +31,8 @@ def count_events(reg: Register) -> int:
 
 def projection_snapshot(reg: Register) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection row, sorted, so two states of the register can be compared."""
-    tables = ["persons", "person_names", "person_links", "name_variants", "pesel_assignments"]
+    tables = ["persons", "person_names", "person_links", "past_parents", "name_variants",
+              "pesel_assignments"]
     with reg.store.read() as s:
         out: dict[str, list[tuple[Any, ...]]] = {}
         for table in tables:

@@ -21,7 +21,7 @@ person (folding costs about 100 us a person). Every chunk proves the
 templates right on a sample: the sample's events are parsed with
 ``events.parse_payload``, folded with ``history.fold`` and compared with the
 rows about to be written (``PersonState.to_json``, ``store.name_rows``,
-``store.link_rows``); a mismatch aborts the chunk. ``tests/test_bulk_load.py``
+``kin.relatives``); a mismatch aborts the chunk. ``tests/test_bulk_load.py``
 proves the whole load equal to ``Register.rebuild_projections()``.
 
 **Resumable.** A chunk and its row in ``load_progress`` commit in one
@@ -71,9 +71,10 @@ from openpesel.population.synth import (
 )
 from openpesel.registry import events as ev
 from openpesel.registry.history import fold
+from openpesel.registry.kin import relatives
 from openpesel.registry.names import tokens, variants
 from openpesel.registry.rules import age_on
-from openpesel.storage.store import Store, link_rows, name_rows
+from openpesel.storage.store import Store, name_rows
 
 DEFAULT_CHUNK = 50_000
 SAMPLE = 12
@@ -477,7 +478,7 @@ def prove_sample(people: Residents, rows: ChunkRows, indices: Iterable[int]) -> 
         hexed = people.person_id[i].hex
         if their_names[hexed] != name_rows(state):
             raise BulkLoadError(f"Name keys differ from the fold for resident {i}.")
-        if their_links[hexed] != link_rows(state):
+        if their_links[hexed] != relatives(state):
             raise BulkLoadError(f"Links differ from the fold for resident {i}.")
         row = person_rows[hexed]
         home = state.permanent_residence or state.temporary_residence

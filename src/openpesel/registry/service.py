@@ -21,6 +21,13 @@ from openpesel.number import Sex, validate
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.history import extend, fold
+from openpesel.registry.kin import (
+    REWRITES_PARENTS,
+    Relative,
+    links_as_of,
+    named_parents,
+    relatives,
+)
 from openpesel.registry.rules import age_on, date_range
 from openpesel.registry.search import Hit, Query, search
 from openpesel.registry.state import PersonState
@@ -190,6 +197,8 @@ class Register:
         after = extend(before, log, replace(event, seq=seq))
         if after is None:
             raise RegisterError("The event would leave the person outside the register.")
+        if event.kind in REWRITES_PARENTS:
+            s.remember_parents(event.person_id, named_parents([*log, event]))
         if before is None:
             s.add_person(after, seq)
             return seq, after
@@ -374,21 +383,41 @@ class Register:
             person_id = self.resolve(pesel, s)
             if as_of is None and known_at is None:
                 record = s.record(person_id)
+                links = s.linked(person_id) if record is not None else []
+                others = {o: Relative.of_record(r) for o, r in
+                          s.records(o for _, o in links).items()}
             else:
                 state = fold(s.events_for(person_id), as_of, known_at)
                 record = state.to_json() if state else None
+                links, others = ([], {}) if state is None else self._links_then(
+                    s, state, as_of, known_at)
             if record is None:
                 when = f" on {as_of}" if as_of else ""
                 known = f" as known at {known_at:%Y-%m-%d %H:%M:%S}" if known_at else ""
                 raise PersonNotFound(f"PESEL {pesel} was not in the register{when}{known}.")
-            links = s.linked(person_id)
-            others = s.records(o for _, o in links)
-        record["links"] = [
-            {"relation": rel, "pesel": others[o]["pesel"],
-             "name": " ".join([*others[o]["first_names"][:1], others[o]["family_name"]])}
-            for rel, o in links if o in others
-        ]
+        record["links"] = [{"relation": rel, "pesel": others[o].pesel, "name": others[o].name}
+                           for rel, o in links if o in others]
         return record
+
+    @staticmethod
+    def _links_then(s: Session, state: PersonState, as_of: datetime.date | None,
+                    known_at: datetime.datetime | None
+                    ) -> tuple[list[tuple[str, uuid.UUID]], dict[uuid.UUID, Relative]]:
+        """Links from the same bitemporal fold as the record: each relative folded too.
+
+        Candidates are the record's own parents and spouse then, and everyone
+        who is, or in some version of their record was, its child; a relative
+        not yet in the register then, or not related then, is no link.
+        """
+        children = {o for r, o in s.linked(state.person_id) if r == "child"}
+        children |= set(s.past_children(state.person_id))
+        folded: dict[uuid.UUID, PersonState] = {}
+        for other in sorted(children | {o for _, o in relatives(state)}):
+            then = fold(s.events_for(other), as_of, known_at)
+            if then is not None:
+                folded[other] = then
+        links = links_as_of(state, folded, children)
+        return links, {o: Relative.of_state(folded[o]) for _, o in links}
 
     def search(self, query: Query, session: Session | None = None) -> list[Hit]:
         with self._in(session) as s:
@@ -408,7 +437,10 @@ class Register:
             s.clear_projections()
             ids = s.person_ids()
             for person_id in ids:
-                state = fold(s.events_for(person_id))
+                log = s.events_for(person_id)
+                if any(e.kind in REWRITES_PARENTS for e in log):
+                    s.remember_parents(person_id, named_parents(log))
+                state = fold(log)
                 if state is not None:
                     s.project(None, state)
         return len(ids)

@@ -117,6 +117,16 @@ person_links = Table(
     Index("ix_person_links_other", "other_id", "relation"),
 )
 
+past_parents = Table(
+    "past_parents",
+    metadata,
+    Column("child_id", Uuid, primary_key=True),
+    Column("parent_id", Uuid, primary_key=True),
+    Index("ix_past_parents_parent", "parent_id"),
+)
+"""Every parent any version of a record named, for records an adoption or a correction
+rewrote: an as-of read of a parent finds the children of a past date here (``registry/kin``)."""
+
 reservations = Table(
     "reservations",
     metadata,
@@ -152,4 +162,4 @@ tokens = Table(
 )
 """Every bearer token issued, so that any one can be revoked before it expires."""
 
-PROJECTIONS = (persons, person_names, person_links, reservations)
+PROJECTIONS = (persons, person_names, person_links, past_parents, reservations)

@@ -45,13 +45,21 @@ from openpesel.number import Sex, encode
 from openpesel.number.order import permute
 from openpesel.number.pesel import SERIALS_PER_SEX
 from openpesel.registry import events as ev
+from openpesel.registry.kin import relatives
 from openpesel.registry.names import tokens, variants
 from openpesel.registry.state import PersonState
 from openpesel.storage import schema as t
+from openpesel.storage.auth_tables import local_secrets
 from openpesel.storage.engine import make_engine, translated_errors
 
 POOL_KEY = "pool_key"
 TOKEN_KEY = "token_key"
+LOCAL_SECRETS = frozenset({TOKEN_KEY})
+"""Kept in ``local_secrets``, which no backup carries: the token key mints bearer tokens."""
+
+
+def _secret_table(name: str) -> Table:
+    return local_secrets if name in LOCAL_SECRETS else t.register_meta
 
 Processor = Callable[[Any], Any]
 
@@ -185,15 +193,6 @@ def name_rows(state: PersonState | None) -> set[tuple[str, str]]:
         names |= {(n, "former") for n in tokens(former.family_name + " "
                                                 + " ".join(former.first_names))}
     return names
-
-
-def link_rows(state: PersonState | None) -> set[tuple[str, uuid.UUID]]:
-    if state is None:
-        return set()
-    links = {("mother", state.mother.person_id if state.mother else None),
-             ("father", state.father.person_id if state.father else None),
-             ("spouse", state.spouse_id)}
-    return {(r, o) for r, o in links if o is not None}
 
 
 _RESERVATION = select(t.reservations.c.since, t.reservations.c.withdraw_at).where(
@@ -338,6 +337,16 @@ class Session:
         )
         return [(r.relation, r.other_id) for r in mine] + [("child", r.person_id) for r in theirs]
 
+    def remember_parents(self, child_id: uuid.UUID, parent_ids: Iterable[uuid.UUID]) -> None:
+        """Keep every parent a version of ``child_id``'s record named (``registry/kin``)."""
+        for parent_id in sorted(set(parent_ids)):
+            self._insert_ignore(t.past_parents, child_id=child_id, parent_id=parent_id)
+
+    def past_children(self, parent_id: uuid.UUID) -> list[uuid.UUID]:
+        """Children whose record named ``parent_id`` in some version, current or not."""
+        return list(self.conn.execute(select(t.past_parents.c.child_id).where(
+            t.past_parents.c.parent_id == parent_id)).scalars())
+
     def iter_events(self, batch: int = 5000) -> Iterator[ev.Event]:
         last = 0
         while True:
@@ -386,9 +395,9 @@ class Session:
     def secret(self, name: str) -> bytes:
         """A per-register secret made at ``init`` (the pool order key, the token key)."""
         if name not in self.secrets:
+            table = _secret_table(name)
             self.secrets[name] = bytes(self.conn.execute(
-                select(t.register_meta.c.value).where(t.register_meta.c.name == name)
-            ).scalar_one())
+                select(table.c.value).where(table.c.name == name)).scalar_one())
         return self.secrets[name]
 
     # -- writes ----------------------------------------------------------
@@ -484,7 +493,7 @@ class Session:
         if r is not None and r.pesel == after.pesel:
             self.conn.execute(insert(t.reservations).values(
                 pesel=r.pesel, person_id=pid, since=r.since, withdraw_at=r.withdraw_at))
-        old_links, new_links = link_rows(before), link_rows(after)
+        old_links, new_links = relatives(before), relatives(after)
         if old_links != new_links:
             self.run_many(_DELETE_LINK, [(pid, r) for r, _ in sorted(old_links)])
             self.run_many(_LINK, [(pid, r, o) for r, o in sorted(new_links)])
@@ -503,7 +512,7 @@ class Session:
         one statement: a birth then costs one round trip here instead of four.
         """
         pid = after.person_id
-        names, links = sorted(name_rows(after)), sorted(link_rows(after))
+        names, links = sorted(name_rows(after)), sorted(relatives(after))
         self._add_to_vocabulary({n for n, _ in names})
         if self.postgres:
             self.run(_NEW_PERSON, after.pesel, pid, assigned_seq,
@@ -561,7 +570,15 @@ class Store:
             command.upgrade(cfg, "head")
             for name in (POOL_KEY, TOKEN_KEY):
                 Session(conn)._insert_ignore(
-                    t.register_meta, name=name, value=secrets.token_bytes(32))
+                    _secret_table(name), name=name, value=secrets.token_bytes(32))
+
+    def renew_secret(self, name: str) -> None:
+        """Replace a local secret (the token key after a restore): what it signed stops working."""
+        table = _secret_table(name)
+        with self.write() as s:
+            s.conn.execute(delete(table).where(table.c.name == name))
+            s.conn.execute(insert(table).values(name=name, value=secrets.token_bytes(32)))
+        self.secrets.pop(name, None)
 
     def initialised(self) -> bool:
         with translated_errors():
