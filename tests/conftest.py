@@ -71,3 +71,23 @@ def register(store: Store, clock: Clock) -> Register:
 
 
 RegisterFactory = Callable[[], Register]
+
+
+@pytest.fixture
+def make_register(request: pytest.FixtureRequest, store_url: str, tmp_path: Path,
+                  clock: Clock) -> Iterator[RegisterFactory]:
+    """More empty registers on the same engine as ``register`` (an import's target, say)."""
+    stores: list[Store] = []
+
+    def make() -> Register:
+        if store_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / f'other{len(stores)}.sqlite'}"
+        else:
+            url = fresh_postgres(request.getfixturevalue("pg_url"))
+        stores.append(Store(url))
+        stores[-1].initialise()
+        return Register(stores[-1], clock=clock)
+
+    yield make
+    for store in stores:
+        store.dispose()

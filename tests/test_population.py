@@ -11,6 +11,7 @@ from openpesel.population.build import build
 from openpesel.population.plan import feminine, plan
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
+from tests.conftest import Clock
 
 TODAY = datetime.date(2026, 6, 1)
 
@@ -42,7 +43,9 @@ def test_the_plan_follows_the_age_pyramid_and_the_law() -> None:
     assert all(e.date <= died[e.subject] for e in events if e.subject in died)
 
 
-def test_the_population_is_recorded_through_the_register(register: Register) -> None:
+def test_the_population_is_recorded_through_the_register(register: Register,
+                                                          clock: Clock) -> None:
+    clock.now = datetime.datetime.combine(TODAY, datetime.time(9), tzinfo=datetime.UTC)
     built = build(register, 300, seed=9, today=TODAY)
     assert built.people == 300
     assert sum(built.refused.values()) <= 3  # the plan obeys the law almost always

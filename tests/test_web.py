@@ -17,6 +17,7 @@ from openpesel.storage.store import Store
 from openpesel.web import charts, forms
 from openpesel.web.i18n import polish, translator
 from openpesel.web.vocabulary import words
+from tests.conftest import Clock
 from tests.live import SECRET, live_server
 from tests.office import born, count_events, event
 
@@ -65,7 +66,9 @@ def test_forms_report_every_field_in_plain_words() -> None:
     assert covered | forms.NOT_BY_FORM >= set(ev.Kind) - {ev.Kind.STAY_ABROAD_ENDED}
 
 
-def test_dashboard_counts_the_living_by_region_age_and_month(register: Register) -> None:
+def test_dashboard_counts_the_living_by_region_age_and_month(register: Register,
+                                                             clock: Clock) -> None:
+    clock.now = datetime.datetime(2026, 2, 10, 9, 0, tzinfo=datetime.UTC)
     mother = born(register, "Anna", "Kowalska", "F", "1990-01-15").pesel
     father = born(register, "Jan", "Kowalski", "M", "1988-03-01").pesel
     event(register, ev.Kind.RESIDENCE_REGISTERED, mother, "2025-12-01", ev.Authority.GMINA,

@@ -167,10 +167,26 @@ def _married(s: PersonState, e: ev.Event) -> PersonState:
         raise RegisterError(f"{s.pesel} is already married; a marriage needs both spouses free.")
     if p.spouse_id == s.person_id:
         raise RegisterError("A person cannot marry themselves.")
-    if age_on(s.birth_date, e.effective_date) < 18:
-        raise RegisterError(f"{s.pesel} is under 18 on the date of the marriage.")
+    _check_marriage_age(s, p, e.effective_date)
     s = _renamed(s, e.effective_date, None, p.family_name)
     return replace(s, civil_status=CivilStatus.MARRIED, spouse_id=p.spouse_id)
+
+
+MARRIAGE_AGE = 18
+MARRIAGE_AGE_WITH_CONSENT = 16
+"""KRO art. 10 § 1: 18, or 16 for a woman whom the guardianship court allowed to marry."""
+
+
+def _check_marriage_age(s: PersonState, p: ev.Married, on: datetime.date) -> None:
+    age = age_on(s.birth_date, on)
+    if age >= MARRIAGE_AGE:
+        return
+    if age >= MARRIAGE_AGE_WITH_CONSENT and s.sex == "F" and p.court_consent:
+        return
+    consent = (" A woman of 16 or 17 may marry with the guardianship court's consent "
+               "(court_consent)." if age >= MARRIAGE_AGE_WITH_CONSENT and s.sex == "F" else "")
+    raise RegisterError(f"{s.pesel} is {age} on the date of the marriage, under the legal age "
+                        f"of {MARRIAGE_AGE}.{consent}")
 
 
 def _marriage_ended(status: CivilStatus) -> Handler:

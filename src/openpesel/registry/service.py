@@ -13,13 +13,14 @@ import datetime
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import Sex, validate
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
+from openpesel.registry.dates import check_dates
 from openpesel.registry.history import extend, fold
 from openpesel.registry.kin import (
     REWRITES_PARENTS,
@@ -43,6 +44,8 @@ from openpesel.storage.store import NumberTaken, Session, Store
 T = TypeVar("T")
 
 PARENT_MIN_AGE_YEARS = 12
+PATERNITY_AFTER_DEATH_DAYS = 300
+"""A child born up to 300 days after the husband's death is still presumed his (KRO art. 62)."""
 
 # Kinds whose event is mirrored on the other spouse's record.
 _MIRRORED = {ev.Kind.MARRIED, ev.Kind.DIVORCED, ev.Kind.MARRIAGE_ANNULLED}
@@ -51,6 +54,40 @@ _NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTE
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import wrote: how many events, and whose records (each access is audited)."""
+
+    events: int
+    people: tuple[uuid.UUID, ...]
+
+
+class _Forward:
+    """An import's transaction times stop at the register's now, and run forward per person.
+
+    One person's events are written under that person's row lock, so their
+    times follow their order in the log; an earlier time after a later one
+    would let an as-of-known read see an event before the record it changes.
+    (Across people, concurrent writers may interleave, so no order is asked.)
+    """
+
+    def __init__(self, now: datetime.datetime) -> None:
+        self.now = now
+        self.last: dict[uuid.UUID, datetime.datetime] = {}
+
+    def check(self, e: ev.Event) -> ev.Event:
+        if e.recorded_at > self.now:
+            raise RegisterError(f"it was recorded at {e.recorded_at:%Y-%m-%d %H:%M:%S}, "
+                                "which is later than now.")
+        last = self.last.get(e.person_id)
+        if last is not None and e.recorded_at < last:
+            raise RegisterError(
+                f"it was recorded at {e.recorded_at:%Y-%m-%d %H:%M:%S}, before an earlier line "
+                "of the same person: a person's events run forward in time.")
+        self.last[e.person_id] = e.recorded_at
+        return e
 
 
 class Batch:
@@ -102,6 +139,14 @@ class Register:
             raise RegisterError(
                 f"A {authority.value} may not record {kind.value}; only {allowed} may.")
 
+    @staticmethod
+    def _check_corrector(authority: ev.Authority, kind: ev.Kind) -> None:
+        """Art. 10 for corrections: the office entitled to record the kind, or the keeper."""
+        if not ev.may_correct(authority, kind):
+            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[kind] | ev.CORRECTORS))
+            raise RegisterError(
+                f"A {authority.value} may not correct a {kind.value} entry; only {allowed} may.")
+
     def _record(self, s: Session, c: Command) -> Recorded:
         self._check_authority(c.kind, c.authority)
         if not c.document_ref.strip():
@@ -124,7 +169,7 @@ class Register:
         effective = c.effective_date or self.clock().date()
         supersedes = None
         if isinstance(payload, ev.Corrected):
-            supersedes = self._check_correction(c.supersedes, payload, log)
+            supersedes = self._check_correction(c.supersedes, payload, log, c.authority)
         if c.kind is ev.Kind.CORRECTED:
             effective = c.effective_date or next(e.effective_date for e in log
                                                  if e.seq == supersedes)
@@ -158,15 +203,28 @@ class Register:
             raise RegisterError(reason)
         return c
 
-    def import_events(self, lines: Iterable[str], session: Session | None = None) -> int:
-        """Replay an export into this register, keeping ids and transaction times."""
-        count = 0
+    def import_events(self, lines: Iterable[str], session: Session | None = None) -> Imported:
+        """Fill an empty register from an export, keeping its ids and transaction times.
+
+        An export is a register's whole history, so it may only start one: into
+        a live register it could backdate events under forged ``recorded_at``
+        times, rewriting what the register "knew" in the past. Each event is
+        still checked as if its office recorded it (Art. 10, corrections
+        included), its times must run forward and none may be later than now.
+        """
         with self._in(session, write=True) as s:
+            if s.has_events():
+                raise ImportFailed(
+                    "An import only fills an empty register, and this one already holds events; "
+                    "record new events with `record --file`, or import into a new register.")
             new_seq: dict[int, int] = {}
+            people: dict[uuid.UUID, None] = {}
+            clock = _Forward(self.clock())
             for n, event in numbered(lines, EventLine, to_event):
-                new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(s, e, new_seq))  # type: ignore[misc]
-                count += 1
-        return count
+                new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(  # type: ignore[misc]
+                    s, clock.check(e), new_seq))
+                people[event.person_id] = None
+            return Imported(len(new_seq), tuple(people))
 
     @staticmethod
     def _at_line(number: int, action: Callable[[], T]) -> T:
@@ -182,6 +240,8 @@ class Register:
             if e.supersedes not in new_seq:
                 raise RegisterError(f"it corrects event {e.supersedes}, which is not in the file.")
             supersedes = new_seq[e.supersedes]
+            self._check_correction(supersedes, cast("ev.Corrected", e.payload),
+                                   s.events_for(e.person_id), e.authority)
         if e.kind in ev.CREATING_KINDS:
             self._unused(s, cast("ev.Birth", e.payload).pesel or "")
         return self._append_to(s, replace(e, supersedes=supersedes))
@@ -193,6 +253,7 @@ class Register:
     def _append(self, s: Session, log: list[ev.Event], event: ev.Event,
                 before: PersonState | None) -> tuple[int, PersonState]:
         """Write the event, prove the history still folds, then number and project it."""
+        check_dates(event)
         seq = s.append(event)
         after = extend(before, log, replace(event, seq=seq))
         if after is None:
@@ -255,6 +316,11 @@ class Register:
         if role == "mother" and parent.death_date is not None and parent.death_date < born:
             raise RegisterError(
                 f"The mother ({parent.pesel}) died on {parent.death_date}, before {born}.")
+        if (role == "father" and parent.death_date is not None
+                and (born - parent.death_date).days > PATERNITY_AFTER_DEATH_DAYS):
+            raise RegisterError(
+                f"The father ({parent.pesel}) died on {parent.death_date}, more than "
+                f"{PATERNITY_AFTER_DEATH_DAYS} days before {born} (KRO art. 62).")
 
     def _resolve_references(
         self, s: Session, kind: ev.Kind, p: ev.Payload
@@ -320,12 +386,14 @@ class Register:
         return self._append_to(s, replace(event, person_id=spouse_id, payload=payload))
 
     @staticmethod
-    def _check_correction(seq: int | None, fix: ev.Corrected, log: list[ev.Event]) -> int:
+    def _check_correction(seq: int | None, fix: ev.Corrected, log: list[ev.Event],
+                          authority: ev.Authority) -> int:
         target = next((e for e in log if e.seq == seq), None)
         if target is None:
             raise RegisterError(f"Event {seq} is not in this person's record.")
         if target.kind is ev.Kind.CORRECTED:
             raise RegisterError("Correct the original event, not a correction.")
+        Register._check_corrector(authority, target.kind)
         if fix.replacement is not None:
             ev.parse_payload(target.kind, fix.replacement)
         return target.seq

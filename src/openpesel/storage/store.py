@@ -364,6 +364,10 @@ class Session:
             select(t.pesel_assignments.c.person_id).distinct()
         ).scalars())
 
+    def has_events(self) -> bool:
+        """Whether the log holds anything: one index probe, where a count reads it all."""
+        return self.conn.execute(select(t.events.c.seq).limit(1)).first() is not None
+
     def count(self, table: str) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.metadata.tables[table]))
                    .scalar_one())
