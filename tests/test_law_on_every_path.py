@@ -87,7 +87,7 @@ def test_marriage_age_follows_the_family_code(register: Register, today: Clock) 
     adam = born(register, "Adam", "Lis", "M", "2009-06-01").pesel  # 17 in 2026
     piotr = born(register, "Piotr", "Nowak", "M", "1990-06-01").pesel
     iza = born(register, "Iza", "Nowak", "F", "1990-06-01").pesel
-    with pytest.raises(RegisterError, match="under the legal age of 18.*court"):
+    with pytest.raises(RegisterError, match=r"under the legal age of 18.*court"):
         event(register, ev.Kind.MARRIED, ewa, "2026-07-01", spouse_pesel=piotr)
     with pytest.raises(RegisterError, match="under the legal age of 18"):
         event(register, ev.Kind.MARRIED, iza, "2026-07-01", spouse_pesel=adam,

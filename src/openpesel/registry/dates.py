@@ -39,14 +39,13 @@ def check_dates(event: ev.Event) -> None:
     ...     ev.Authority.USC, "USC/1", datetime.datetime(2026, 12, 5, 9, tzinfo=datetime.UTC)))
     Traceback (most recent call last):
     ...
-    openpesel.errors.RegisterError: The birth date 2027-11-20 is after today (2026-12-05): the register records births that have happened.
+    openpesel.errors.RegisterError: The birth date 2027-11-20 is after today (2026-12-05): ...
     """
     today = day_in_poland(event.recorded_at)
     born = _birth_date(event.payload)
-    if born is not None:
-        if born > today:
-            raise RegisterError(f"The birth date {born} is after today ({today}): the register "
-                                "records births that have happened.")
+    if born is not None and born > today:
+        raise RegisterError(f"The birth date {born} is after today ({today}): the register "
+                            "records births that have happened.")
     if event.effective_date > today:
         raise RegisterError(
             f"The {event.kind.value.replace('_', ' ')} is dated {event.effective_date}, after "
