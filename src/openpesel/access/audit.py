@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from sqlalchemy import insert, select, tuple_
 
 from openpesel.access import merkle
 from openpesel.access.signing import SignedTreeHead, from_ms, key_id
+from openpesel.access.witness import check_witnessed
 from openpesel.errors import OpenPeselError
 from openpesel.storage.audit_tables import audit_entries, audit_heads, audit_nodes, audit_state
 from openpesel.storage.store import ROWS, Hot, Session
@@ -154,12 +155,24 @@ def _head_name(head_id: int, sth: SignedTreeHead) -> str:
 
 
 class AuditLog:
-    """The register's audit log, signing heads with ``key``."""
+    """The register's audit log, signing heads with ``key``.
 
-    def __init__(self, key: Ed25519PrivateKey) -> None:
+    With ``sign_every`` or ``sign_interval`` set, ``append`` also signs a head
+    inside the appending transaction whenever the log reaches a multiple of
+    ``sign_every`` entries, or an entry arrives ``sign_interval`` after this
+    process last signed: the unsigned tail, which could be cut without trace,
+    stays short. (The server also signs on a timer and at shutdown, the CLI at
+    exit: ``access.witness``.)
+    """
+
+    def __init__(self, key: Ed25519PrivateKey, sign_every: int = 0,
+                 sign_interval: datetime.timedelta | None = None) -> None:
         self.key = key
         self.public_key: Ed25519PublicKey = key.public_key()
         self.key_id = key_id(self.public_key)
+        self.sign_every = sign_every
+        self.sign_interval = sign_interval
+        self._signed_at: datetime.datetime | None = None
 
     # -- writing -----------------------------------------------------------
 
@@ -185,7 +198,51 @@ class AuditLog:
             s.run(_ENTRY, size, leaf, data, entry.person_id)
             s.run_many(_NODE, completed)
             s.run(_STATE, *state)
+        if self._due(size + 1, entry.at):  # the state row is still locked: heads stay ordered
+            self._keep(s, size + 1, frontier, entry.at)
         return size
+
+    def append_many(self, s: Session, entries: Sequence[AuditEntry]) -> list[int]:
+        """Record several entries in the caller's transaction; returns their indices.
+
+        A page of search results gives each person listed an entry of their
+        own. One lock of the state row and one write per table serve the whole
+        page (``run_many`` is one round trip on psycopg), so naming twenty
+        people costs little more than naming one.
+        """
+        if not entries:
+            return []
+        rows = [(entry.canonical(), entry) for entry in entries]
+        leaves = [merkle.leaf_hash(data) for data, _ in rows]
+        row = s.run(_TAKE_STATE[s.postgres]).fetchone()
+        if row is None:
+            raise AuditNotInitialised()
+        first = size = int(row[0])
+        frontier = _split_frontier(bytes(row[1]))
+        nodes: list[tuple[int, int, bytes]] = []
+        due = False
+        for leaf, (_, entry) in zip(leaves, rows, strict=True):
+            frontier, completed = merkle.push(frontier, size, leaf)
+            nodes.extend(completed)
+            size += 1
+            due = self._due(size, entry.at) or due
+        s.run_many(_ENTRY, [(first + n, leaf, data, entry.person_id)
+                            for n, (leaf, (data, entry)) in enumerate(zip(leaves, rows,
+                                                                          strict=True))])
+        s.run_many(_NODE, nodes)
+        s.run(_STATE, size, b"".join(frontier))
+        if due:  # the state row is still locked: heads stay ordered
+            self._keep(s, size, frontier, entries[-1].at)
+        return list(range(first, size))
+
+    def _due(self, size: int, at: datetime.datetime) -> bool:
+        if self.sign_every and size % self.sign_every == 0:
+            return True
+        if self.sign_interval is None:
+            return False
+        if self._signed_at is None:
+            self._signed_at = at  # this process's first entry starts its clock
+        return at - self._signed_at >= self.sign_interval
 
     def head(self, s: Session, at: datetime.datetime) -> SignedTreeHead:
         """Sign the tree as it stands and keep the head.
@@ -194,10 +251,23 @@ class AuditLog:
         they sign; ``verify`` relies on sizes never going down.
         """
         size, frontier = self._state(s, lock=True)
+        return self._keep(s, size, frontier, at)
+
+    def sign_if_behind(self, s: Session, at: datetime.datetime) -> SignedTreeHead | None:
+        """Sign a head if entries were appended since the latest one; else sign nothing."""
+        size, frontier = self._state(s, lock=True)
+        latest = self.latest_head(s)
+        if size == (0 if latest is None else latest.size):
+            return None
+        return self._keep(s, size, frontier, at)
+
+    def _keep(self, s: Session, size: int, frontier: list[bytes],
+              at: datetime.datetime) -> SignedTreeHead:
         sth = SignedTreeHead.sign(self.key, size, merkle.frontier_root(frontier), at)
         s.conn.execute(insert(audit_heads).values(
             size=sth.size, root=sth.root, timestamp_ms=sth.timestamp_ms, key_id=self.key_id,
             signature=sth.signature))
+        self._signed_at = at
         return sth
 
     # -- reading -----------------------------------------------------------
@@ -256,7 +326,8 @@ class AuditLog:
 
     # -- verifying ---------------------------------------------------------
 
-    def verify(self, s: Session, public_key: Ed25519PublicKey | None = None) -> VerifyReport:
+    def verify(self, s: Session, public_key: Ed25519PublicKey | None = None,
+               witnessed: Sequence[SignedTreeHead] = ()) -> VerifyReport:
         """Recompute the whole tree from the entries' bytes and check everything stored.
 
         Holds every leaf hash in memory (32 bytes an entry). Each problem is a
@@ -267,6 +338,10 @@ class AuditLog:
         size, and everything else only up to that size. Every head read was
         committed before that size was, so none can honestly exceed it, and
         the entries and subtrees below it never change.
+
+        ``witnessed`` heads, kept outside the register (``access.witness``),
+        must each be extended by the log; unlike the stored heads, deleting
+        them from the database does not hide a cut tail.
         """
         key = public_key or self.public_key
         kid = key_id(key)
@@ -290,6 +365,7 @@ class AuditLog:
                                 "root recomputed from the entries.")
         problems += self._check_nodes(s, tree, size if bound is None else bound)
         problems += _check_heads(heads, tree, size, key, kid)
+        problems += check_witnessed(witnessed, tree.get, size, recomputed_root, key)
         return VerifyReport(ok=not problems, size=size, root=recomputed_root,
                             heads_checked=len(heads), problems=problems)
 

@@ -10,9 +10,10 @@ refused or failed request is audited too, with its outcome.
 from __future__ import annotations
 
 import datetime
+import getpass
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,6 +21,8 @@ from sqlalchemy import func, literal_column, select
 
 from openpesel.access import credentials
 from openpesel.access.audit import AuditEntry, AuditLog
+from openpesel.access.brake import Brake
+from openpesel.access.login import IssuedToken, log_in
 from openpesel.access.policy import ROLE_AUTHORITY, Action, Role, decide, may_record
 from openpesel.errors import OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import is_valid, validate
@@ -28,9 +31,10 @@ from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.rules import age_on
 from openpesel.registry.search import Hit, Query
 from openpesel.registry.service import Register
-from openpesel.storage import accounts, aggregates
+from openpesel.storage import accounts, aggregates, audit_query
 from openpesel.storage import schema as t
 from openpesel.storage.aggregates import Dashboard
+from openpesel.storage.audit_query import AuditFilter
 from openpesel.storage.store import TOKEN_KEY, Session
 
 if TYPE_CHECKING:
@@ -44,6 +48,10 @@ T = TypeVar("T")
 TOKEN_TTL = datetime.timedelta(hours=8)
 AUTH_CACHE_SECONDS = 2
 """How stale a token's revocation state may be when revoked by another process."""
+
+
+HIT_FIELDS = ("pesel", "first_names", "family_name", "birth_date", "sex", "teryt", "alive")
+"""What a search hit shows of a person, as their access report names it."""
 
 
 class Forbidden(OpenPeselError):
@@ -64,13 +72,6 @@ class Access:
     purpose: str | None = None
     legal_basis: str | None = None
     case_ref: str | None = None
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    token: str
-    expires_at: datetime.datetime
-    role: str
 
 
 @dataclass(frozen=True)
@@ -101,69 +102,68 @@ class Gate:
         self.clock = register.clock
         self.token_ttl = token_ttl
         self._auth_cache: dict[str, tuple[Principal, datetime.datetime]] = {}
+        self.brake = Brake()  # failed logins slow the next ones (access/brake.py)
         self.image_dir = image_dir
         self._fingerprints: FingerprintService | None = None
         self._desk: Desk | None = None
 
     # -- principals ------------------------------------------------------
 
-    def add_principal(self, name: str, role: Role, secret: str, display_name: str = "",
-                      pesel: str | None = None) -> str | None:
-        """Create a principal; a resident is tied to their PESEL and gets a TOTP secret."""
-        if len(secret) < 12:
-            raise credentials.AuthError("A secret must have at least 12 characters.")
+    def add_principal(self, access: Access, name: str, role: Role, secret: str,
+                      display_name: str = "", pesel: str | None = None) -> str | None:
+        """Create a principal; a resident is tied to their PESEL and gets a TOTP secret.
+
+        Authorised and audited like any access: an account bound to a PESEL can
+        read that person's record, so the entry names the person, who sees it in
+        their access report, even when the creation is refused.
+        """
         totp = credentials.new_totp_secret() if role is Role.RESIDENT else None
-        with self.store.write() as s:
+        # argon2 is slow on purpose: hashed before the write transaction (see ``login``).
+        hashed = credentials.hash_secret(secret) if len(secret) >= 12 else ""
+        bound = pesel if role is Role.RESIDENT else None
+
+        def work(s: Session, seen: _Outcome) -> str | None:
+            seen.fields = [f"principal:{name}", f"role:{role.value}"]
+            if not hashed:
+                raise credentials.AuthError("A secret must have at least 12 characters.")
             person_id = None
             if role is Role.RESIDENT:
                 if pesel is None:
                     raise RegisterError("A resident's account needs their PESEL.")
-                person_id = self.register.resolve(pesel, s)
+                person_id = seen.person_id = self.register.resolve(pesel, s)
             if accounts.find(s, name) is not None:
                 raise RegisterError(f"A principal named {name!r} already exists.")
-            accounts.add(s, accounts.Account(name, role.value, display_name or name,
-                                             credentials.hash_secret(secret), totp, person_id,
-                                             True), self.clock())
-        return totp
+            accounts.add(s, accounts.Account(name, role.value, display_name or name, hashed,
+                                             totp, person_id, True), self.clock())
+            return totp
+        return self._audited(access, Action.MANAGE_USERS, "add-principal", bound, work)
 
-    def deactivate(self, name: str) -> None:
-        with self.store.write() as s:
-            if not accounts.deactivate(s, name):
+    def deactivate(self, access: Access, name: str) -> None:
+        """Deactivate a principal, audited; a resident's deactivation names the person."""
+        def work(s: Session, seen: _Outcome) -> None:
+            seen.fields = [f"principal:{name}"]
+            account = accounts.find(s, name)
+            if account is None or not accounts.deactivate(s, name):
                 raise PersonNotFound(f"No principal named {name!r}.")
+            seen.person_id = account.person_id
+        self._audited(access, Action.MANAGE_USERS, "deactivate-principal", None, work)
         self._auth_cache.clear()
 
-    def principals(self) -> list[accounts.Account]:
-        with self.store.read() as s:
+    def principals(self, access: Access) -> list[accounts.Account]:
+        """Every principal (with a resident's TOTP secret): authorised and audited."""
+        def work(s: Session, seen: _Outcome) -> list[accounts.Account]:
+            seen.fields = ["principals"]
             return accounts.all_accounts(s)
+        return self._audited(access, Action.MANAGE_USERS, "list-principals", None, work,
+                             writes=False)
 
-    def login(self, name: str, secret: str, totp: str | None = None) -> IssuedToken:
-        now = self.clock()
-        with self.store.read() as s:
-            account = accounts.find(s, name)
-        # argon2 is slow on purpose: checked outside the write transaction, so a burst of
-        # logins does not hold the writer lock (on SQLite, every other write) hostage.
-        valid = (account is not None and account.active
-                 and credentials.check_secret(account.secret_hash, secret))
-        if valid and account is not None and account.totp_secret is not None:
-            valid = totp is not None and credentials.check_totp(account.totp_secret, totp, now)
-        with self.store.write() as s:
-            if valid:  # deactivated in the meantime?
-                account = accounts.find(s, name)
-                valid = account is not None and account.active
-            role = account.role if account else "unknown"
-            self.audit.append(s, AuditEntry(
-                principal=name, role=role, purpose="login", action="login",
-                person_id=account.person_id if account else None,
-                outcome="allowed" if valid else "denied", at=now))
-            issued = None
-            if valid and account is not None:
-                token, claims = credentials.issue(s.secret(TOKEN_KEY), name, account.role, now,
-                                                  self.token_ttl)
-                accounts.remember_token(s, claims.jti, name, now, claims.expires_at)
-                issued = IssuedToken(token, claims.expires_at, account.role)
-        if issued is None:
-            raise credentials.AuthError()  # audited above, even though refused
-        return issued
+    def login(self, name: str, secret: str, totp: str | None = None,
+              address: str = "local") -> IssuedToken:
+        """A token for a secret (and TOTP code), from a client ``address``; see access/login.py.
+
+        Raises ``LoginThrottled`` while the login brake holds this name and address.
+        """
+        return log_in(self, name, secret, totp, address)
 
     def authenticate(self, token: str) -> Principal:
         """The principal behind a token; revocation and deactivation take effect at once.
@@ -180,7 +180,7 @@ class Gate:
             return cached[0]
         with self.store.read() as s:
             claims = credentials.read(s.secret(TOKEN_KEY), token, self.clock())
-            if not accounts.token_usable(s, claims.jti):
+            if not accounts.token_usable(s, claims.jti, claims.principal):
                 raise credentials.TokenInvalid("The bearer token has been revoked.")
             account = accounts.find(s, claims.principal)
         if account is None:
@@ -225,7 +225,8 @@ class Gate:
         to roll back, so its refusal shares the transaction.
         """
         seen = seen or _Outcome()
-        seen.pesel = pesel
+        # The audit keeps the canonical spelling: " 44051401359" is the same person's number.
+        seen.pesel = validate(pesel) if pesel is not None and is_valid(pesel) else pesel
         decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
                           access.case_ref)
         if not decision.allowed:
@@ -280,10 +281,21 @@ class Gate:
             return self.register.history(pesel, session=s)
         return self._audited(access, Action.READ_PERSON, "read", pesel, work)
 
-    def search(self, access: Access, query: Query) -> list[Hit]:
+    def search(self, access: Access, query: Query, offset: int = 0) -> list[Hit]:
+        """One page of hits, from ``offset``; each person listed gets an entry of their own.
+
+        A hit shows a person's number, name, birth date, sex and place, so a
+        search is a read of everyone it lists: their access reports show it.
+        Only the page returned is audited, never the hits ranked above it.
+        """
         def work(s: Session, seen: _Outcome) -> list[Hit]:
             seen.fields = ["search:" + query.text]
-            return self.register.search(query, session=s)
+            ranked = self.register.search(replace(query, limit=offset + query.limit), session=s)
+            shown = ranked[offset:]
+            ids = s.holders(h.pesel for h in shown)
+            self._audit_people(s, access, "search-hit", ((ids[h.pesel], h.pesel) for h in shown),
+                               list(HIT_FIELDS))
+            return shown
         return self._audited(access, Action.SEARCH, "search", None, work)
 
     def _office(self, access: Access, kind: ev.Kind, pesel: str | None,
@@ -326,20 +338,43 @@ class Gate:
         return self._audited(access, Action.BULK, "bulk-record", None, work)
 
     def import_events(self, access: Access, lines: list[str]) -> int:
+        """Fill an empty register from an export; each person imported gets an entry."""
         def work(s: Session, seen: _Outcome) -> int:
             seen.fields = [f"lines:{len(lines)}"]
-            return self.register.import_events(lines, session=s)
+            done = self.register.import_events(lines, session=s)
+            self._audit_people(s, access, "import", ((p, None) for p in done.people),
+                               ["record"])
+            return done.events
         return self._audited(access, Action.BULK, "bulk-import", None, work)
+
+    def _audit_people(self, s: Session, access: Access, action: str,
+                      people: Iterable[tuple[uuid.UUID, str | None]],
+                      fields: list[str]) -> None:
+        """One entry per person an access touched, so each finds it in their own report.
+
+        A bulk access (an import, a page of search results) has its own entry
+        too; these say, to each person concerned, what of theirs it touched.
+        """
+        entries = []
+        for person_id, pesel in people:
+            if pesel is None:
+                record = s.record(person_id)
+                pesel = record["pesel"] if record else None
+            seen = _Outcome(person_id=person_id, pesel=pesel, fields=fields)
+            entries.append(self._entry(access, action, "allowed", seen))
+        self.audit.append_many(s, entries)
 
     def rebuild_projections(self, access: Access) -> int:
         def work(s: Session, seen: _Outcome) -> int:
             return self.register.rebuild_projections(session=s)
         return self._audited(access, Action.BULK, "bulk-rebuild", None, work)
 
-    def bulk(self, access: Access, what: str, work: Callable[[], T]) -> T:
-        """Any whole-register operation outside the database (a backup), audited first."""
+    def bulk(self, access: Access, what: str, work: Callable[[], T],
+             details: Sequence[str] = ()) -> T:
+        """Any whole-register operation outside the database (a backup, a synthetic load),
+        audited first: an operation that dies half-way has still left its entry."""
         def audited(_s: Session, seen: _Outcome) -> None:
-            seen.fields = [what]
+            seen.fields = [what, *details]
         self._audited(access, Action.BULK, f"bulk-{what}", None, audited, writes=False)
         return work()
 
@@ -449,11 +484,19 @@ class Gate:
                              writes=False)
 
     def audit_entries(self, access: Access, offset: int, limit: int,
+                      where: AuditFilter | None = None,
                       ) -> tuple[int, list[tuple[int, AuditEntry]]]:
-        """A page of the audit log for a supervisor; the browsing is itself audited."""
+        """A page of the audit log for a supervisor, narrowed by ``where`` (a person, a
+        principal, an action, a time range); the browsing, filter included, is itself
+        audited. The size is the whole log's."""
         def work(s: Session, seen: _Outcome) -> tuple[int, list[tuple[int, AuditEntry]]]:
             seen.fields = [f"audit:{offset}+{limit}"]
-            return self.audit.size(s), self.audit.entries(s, offset, limit)
+            if not where:
+                return self.audit.size(s), self.audit.entries(s, offset, limit)
+            seen.fields += where.describe()
+            held = s.holder(where.pesel) if where.pesel else None
+            rows = audit_query.filtered(s, where, held[0] if held else None, offset, limit)
+            return self.audit.size(s), [(i, AuditEntry.from_canonical(b)) for i, b in rows]
         return self._audited(access, Action.AUDIT, "read-audit", None, work, writes=False)
 
     # -- residents -------------------------------------------------------
@@ -535,6 +578,14 @@ class Gate:
             return [(i, e) for i, e in entries if (only is None or e.action == only)
                     and e.principal != access.principal.name]
         return self._audited(access, Action.READ_SELF, "read-audit", None, work)
+
+
+def console(purpose: str = "console administration") -> Access:
+    """The register's operator at the console (the CLI, the demo, set-up scripts).
+
+    Audited as ``console:<OS user>`` in the role ``operator``, like any principal.
+    """
+    return Access(Principal(f"console:{getpass.getuser()}", Role.OPERATOR), purpose)
 
 
 def _refuse(reason: str) -> Callable[[Session, _Outcome], Any]:

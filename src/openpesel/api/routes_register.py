@@ -16,18 +16,22 @@ from openpesel.api.models import (
     EventOut,
     NumberOut,
     Page,
+    PeselPath,
     RecordedOut,
     RevokeRequest,
     TokenOut,
     TokenRequest,
 )
-from openpesel.api.paging import Limit, Offset, page
+from openpesel.api.paging import Limit, Offset, SearchOffset, page
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
+from openpesel.registry.events import PESEL_SCHEMA
 from openpesel.registry.search import Hit
 from openpesel.registry.search import Query as SearchQuery
 
 router = APIRouter(responses=ERRORS)
+SEARCHABLE = r"[^\W\d_]|^\d{11}$"
+"""A search names someone (a letter somewhere) or gives a PESEL, else nothing is asked."""
 Purposeful = Annotated[Access, Depends(access)]
 TheGate = Annotated[Gate, Depends(gate)]
 
@@ -44,7 +48,7 @@ def login(body: TokenRequest, g: TheGate, request: Request) -> TokenOut:
     client = request.client.host if request.client else "unknown"
     if not request.app.state.bucket.allow(f"login:{client}:{body.username}"):
         raise RateLimited()
-    issued = g.login(body.username, body.secret, body.totp)
+    issued = g.login(body.username, body.secret, body.totp, address=client)
     return TokenOut(access_token=issued.token, expires_at=issued.expires_at, role=issued.role)
 
 
@@ -56,7 +60,7 @@ def revoke(body: RevokeRequest, who: Annotated[Principal, Depends(principal)],
 
 
 @router.get("/numbers/{pesel}", tags=["numbers"], summary="Validate and decode a PESEL")
-def number(pesel: str) -> NumberOut:
+def number(pesel: PeselPath) -> NumberOut:
     valid = validate(pesel)
     return NumberOut(pesel=valid, birth_date=get_birth_date(valid), sex=get_sex(valid).value)
 
@@ -70,20 +74,24 @@ def event_kinds() -> list[dict[str, Any]]:
 @router.get("/persons", tags=["persons"], summary="Search by name or PESEL")
 def search_persons(
     a: Purposeful, g: TheGate,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Names or a PESEL")],
+    q: Annotated[str, Query(
+        min_length=1, max_length=200, pattern=SEARCHABLE,
+        description="Names (at least one letter) or a PESEL",
+        json_schema_extra={"anyOf": [{k: v for k, v in PESEL_SCHEMA.items() if k != "type"},
+                                     {"pattern": r"[^\W\d_]"}]})],
     born: datetime.date | None = None,
     year: Annotated[int | None, Query(ge=1800, le=2299)] = None,
     sex: Annotated[str | None, Query(pattern="^[FM]$")] = None,
     teryt: Annotated[str | None, Query(pattern=r"^\d{2,7}$")] = None,
-    limit: Limit = 20, offset: Offset = 0,
+    limit: Limit = 20, offset: SearchOffset = 0,
 ) -> Page[Hit]:
-    hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=offset + limit))
-    return page(hits, limit, offset)
+    hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=limit), offset=offset)
+    return Page[Hit](items=hits, total=offset + len(hits), limit=limit, offset=offset)
 
 
 @router.get("/persons/{pesel}", tags=["persons"],
             summary="A person's record, now or as of a date as known at a moment")
-def read_person(pesel: str, a: Purposeful, g: TheGate, as_of: datetime.date | None = None,
+def read_person(pesel: PeselPath, a: Purposeful, g: TheGate, as_of: datetime.date | None = None,
                 known_at: datetime.datetime | None = None) -> dict[str, Any]:
     if known_at is not None and known_at.tzinfo is None:
         known_at = known_at.replace(tzinfo=datetime.UTC)
@@ -91,7 +99,7 @@ def read_person(pesel: str, a: Purposeful, g: TheGate, as_of: datetime.date | No
 
 
 @router.get("/persons/{pesel}/history", tags=["persons"], summary="A person's timeline")
-def person_history(pesel: str, a: Purposeful, g: TheGate, limit: Limit = 100,
+def person_history(pesel: PeselPath, a: Purposeful, g: TheGate, limit: Limit = 100,
                    offset: Offset = 0) -> Page[EventOut]:
     return page([event_out(e) for e in g.history(a, pesel)], limit, offset)
 
@@ -106,7 +114,7 @@ def record_event(body: EventIn, a: Purposeful, g: TheGate) -> RecordedOut:
 
 @router.get("/reservations/{pesel}", tags=["reservations"],
             summary="Is this PESEL reserved? For banks, notaries and telecoms")
-def check_reservation(pesel: str, a: Purposeful, g: TheGate) -> CheckOut:
+def check_reservation(pesel: PeselPath, a: Purposeful, g: TheGate) -> CheckOut:
     # In the thread pool like every other endpoint: the check appends an audit entry, so it
     # waits for the database's writer lock, and waiting on the event loop would stall every
     # request in the server behind one slow write (the load test's p99 of seconds).

@@ -364,6 +364,16 @@ class Session:
             select(t.pesel_assignments.c.person_id).distinct()
         ).scalars())
 
+    def holders(self, pesels: Iterable[str]) -> dict[str, uuid.UUID]:
+        """Who holds or held each number, in one statement (a page of search hits)."""
+        wanted = sorted(set(pesels))
+        if not wanted:
+            return {}
+        rows = self.conn.execute(select(t.pesel_assignments.c.pesel,
+                                        t.pesel_assignments.c.person_id)
+                                 .where(t.pesel_assignments.c.pesel.in_(wanted)))
+        return {r.pesel: r.person_id for r in rows}
+
     def has_events(self) -> bool:
         """Whether the log holds anything: one index probe, where a count reads it all."""
         return self.conn.execute(select(t.events.c.seq).limit(1)).first() is not None
