@@ -8,11 +8,58 @@ broke" without parsing messages.
 
 from __future__ import annotations
 
+import enum
+from typing import ClassVar
+
+
+class ExitCode(enum.IntEnum):
+    """The exit status of every ``openpesel`` command: one meaning per code.
+
+    Scripts branch on these, so each code says one thing; errors carry theirs
+    as ``exit_code`` and the outcomes that are not errors (a case held, no
+    match) use the member by name.
+    """
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    BAD_NUMBER = 3
+    UNKNOWN_PERSON = 4
+    INVALID_INPUT = 5
+    REFUSED = 6
+    NOT_INITIALISED = 7
+    DATABASE = 8
+    IMPORT_REFUSED = 9
+    HELD_FOR_EXAMINER = 10
+    AUDIT_BROKEN = 11
+    NO_MATCH = 12
+    CANNOT_SERVE = 13
+
+
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "success",
+    ExitCode.FAILED: "any other failure",
+    ExitCode.USAGE: "a mistyped command, option or argument",
+    ExitCode.BAD_NUMBER: "an invalid PESEL number",
+    ExitCode.UNKNOWN_PERSON: "no person with this PESEL",
+    ExitCode.INVALID_INPUT: "invalid input: event data, a date, a file",
+    ExitCode.REFUSED: "refused by the register's rules",
+    ExitCode.NOT_INITIALISED: "the register is not initialised (run init)",
+    ExitCode.DATABASE: "the database failed (full, unreachable, a conflict)",
+    ExitCode.IMPORT_REFUSED: "a JSONL file refused (record --file, import)",
+    ExitCode.HELD_FOR_EXAMINER: "a registration held for a fingerprint examiner",
+    ExitCode.AUDIT_BROKEN: "the audit log does not verify",
+    ExitCode.NO_MATCH: "fingerprints do not match (verify)",
+    ExitCode.CANNOT_SERVE: "the server cannot start (the port is taken)",
+}
+"""What each exit code means, as ``openpesel --help`` and the README list them."""
+
 
 class OpenPeselError(Exception):
     """Root of the hierarchy; ``message`` is a sentence a clerk can act on."""
 
     message = "The operation failed."
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.message)
@@ -28,6 +75,7 @@ class InvalidNumber(OpenPeselError, ValueError):
     """A PESEL that cannot be right; the subclass says why."""
 
     message = "This is not a valid PESEL number."
+    exit_code = ExitCode.BAD_NUMBER
 
 
 class InvalidFormat(InvalidNumber):
@@ -50,6 +98,7 @@ class PoolExhausted(OpenPeselError):
     """Every serial for a (birth date, sex) pool has been issued."""
 
     message = "No PESEL numbers are left for this birth date and sex."
+    exit_code = ExitCode.REFUSED
 
 
 # --- register ---------------------------------------------------------------
@@ -59,22 +108,26 @@ class RegisterError(OpenPeselError):
     """The register refuses an event because it would make an impossible history."""
 
     message = "The register refused the event."
+    exit_code = ExitCode.REFUSED
 
 
 class PersonNotFound(RegisterError):
     message = "No person with this PESEL is in the register."
+    exit_code = ExitCode.UNKNOWN_PERSON
 
 
 class InvalidEvent(RegisterError):
     """The event's data itself is malformed (a missing field, a bad code)."""
 
     message = "The event's data is invalid."
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class ImportFailed(OpenPeselError):
     """A JSONL import was refused as a whole; the message names the line."""
 
     message = "The import was refused."
+    exit_code = ExitCode.IMPORT_REFUSED
 
 
 # --- storage ----------------------------------------------------------------
@@ -84,16 +137,19 @@ class StorageError(OpenPeselError):
     """The database failed; driver errors are translated into this once, in storage."""
 
     message = "The register's database failed."
+    exit_code = ExitCode.DATABASE
 
 
 class InvalidData(OpenPeselError, ValueError):
     """A value the database refused (a safety net behind the register's own checks)."""
 
     message = "The database cannot store this value."
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class NotInitialised(StorageError):
     message = "The register is not initialised; run `openpesel init` first."
+    exit_code = ExitCode.NOT_INITIALISED
 
 
 class ConcurrencyConflict(StorageError):
@@ -113,3 +169,10 @@ class StorageUnavailable(StorageError):
     message = ("The register's database cannot be reached; try again when it is back (the "
                "register reconnects by itself). A write cut off mid-way is either wholly "
                "recorded or not at all: look before recording it again.")
+
+
+class CannotServe(OpenPeselError):
+    """The HTTP server cannot start, usually because its port is taken."""
+
+    message = "The server cannot start: the port is in use; pick another with --port."
+    exit_code = ExitCode.CANNOT_SERVE

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -19,20 +18,27 @@ from typing import Annotated, Any
 
 import typer
 
-from openpesel.access.gate import Access, Gate, Principal
+from openpesel.access.gate import Access, Gate, console
 from openpesel.access.policy import Role
+from openpesel.access.witness import sign_pending
 from openpesel.cli import render
+from openpesel.cli.kinds import kinds
+from openpesel.cli.witness import (
+    new_key_cmd,
+    opened,
+    sign_at_exit,
+    witness_cmd,
+    witnessed_heads,
+)
 from openpesel.config import Settings
 from openpesel.errors import (
-    ImportFailed,
-    InvalidData,
+    EXIT_MEANINGS,
+    CannotServe,
+    ExitCode,
     InvalidEvent,
     InvalidNumber,
     NotInitialised,
     OpenPeselError,
-    PersonNotFound,
-    RegisterError,
-    StorageError,
 )
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
@@ -41,14 +47,11 @@ from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
 from openpesel.storage.store import Store
 
-app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+EPILOG = "Exit codes:\n" + "\n".join(f"{int(c):>2}  {m}" for c, m in EXIT_MEANINGS.items())
+"""Every exit code, one meaning each, from the one table in ``errors.py``."""
 
-EXIT_CODES: list[tuple[type[OpenPeselError], int]] = [
-    (InvalidNumber, 3), (PersonNotFound, 4), (InvalidEvent, 5), (RegisterError, 6),
-    (ImportFailed, 9), (InvalidData, 5),
-    (NotInitialised, 7), (StorageError, 8), (OpenPeselError, 1),
-]
+app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False, epilog=EPILOG)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 AuthorityOpt = Annotated[ev.Authority, typer.Option("--authority", "-a",
@@ -61,10 +64,11 @@ _console = {"purpose": "console administration"}
 
 
 @app.callback()
-def _options(purpose: Annotated[str, typer.Option(
+def _options(ctx: typer.Context, purpose: Annotated[str, typer.Option(
         help="Why you are doing this; it goes into the audit log.")] = _console["purpose"],
              ) -> None:
     _console["purpose"] = purpose
+    ctx.call_on_close(sign_at_exit)  # what the command appended ends under a signed head
 
 
 def register() -> Register:
@@ -74,16 +78,15 @@ def register() -> Register:
     return Register(store)
 
 
-def operator() -> tuple[Gate, Access]:
+def operator(register_: Register | None = None) -> tuple[Gate, Access]:
     """The console operator: audited as ``console:<OS user>`` like any other principal."""
-    me = Principal(f"console:{getpass.getuser()}", Role.OPERATOR)
-    return _gate(), Access(me, _console["purpose"])
+    return _gate(register_), console(_console["purpose"])
 
 
 def fail(exc: OpenPeselError) -> None:
-    code = next(c for cls, c in EXIT_CODES if isinstance(exc, cls))
+    """One line on stderr, and the exit code the error's class carries."""
     typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(exc.exit_code)
 
 
 @contextmanager
@@ -124,7 +127,7 @@ def validate_cmd(numbers: list[str], as_json: JsonFlag = False) -> None:
             else:
                 typer.echo(f"error: {r['input']}: {r['error']}", err=True)
     if not all(r["valid"] for r in results):
-        raise typer.Exit(3)
+        raise typer.Exit(ExitCode.BAD_NUMBER)
 
 
 def _parse_fields(kind: ev.Kind, fields: list[str], data: str | None) -> dict[str, Any]:
@@ -134,6 +137,8 @@ def _parse_fields(kind: ev.Kind, fields: list[str], data: str | None) -> dict[st
             payload = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InvalidEvent(f"--data is not valid JSON ({exc.msg}).") from None
+        except RecursionError:
+            raise InvalidEvent("--data is nested too deeply to be a payload.") from None
     model = ev.PAYLOADS[kind].model_fields
     for item in fields:
         key, sep, value = item.partition("=")
@@ -146,7 +151,20 @@ def _parse_fields(kind: ev.Kind, fields: list[str], data: str | None) -> dict[st
     return payload
 
 
-@app.command()
+JSONL_EXAMPLE = json.dumps({
+    "kind": "birth", "authority": "USC", "document_ref": "USC/2026/2",
+    "payload": {"first_names": ["Jan"], "family_name": "Nowak", "sex": "M",
+                "birth_date": "2026-11-21", "birth_place": "Gdańsk"}}, ensure_ascii=False)
+"""One line of a ``record --file``, shown in ``--help`` and (the same) in the README."""
+
+
+@app.command(help=f"""Record one event, or every event of a JSONL file (all or nothing).
+
+Each line of a --file is one JSON object: kind, authority, document_ref and
+payload (the fields `openpesel kinds` lists), with pesel for an existing person;
+effective_date (YYYY-MM-DD) and supersedes are optional. For example:
+
+{JSONL_EXAMPLE}""")
 def record(
     kind: Annotated[str | None, typer.Argument(help="Event kind; see `openpesel kinds`.")] = None,
     pesel: Annotated[str | None, typer.Option("--pesel", "-p", help="The person's PESEL.")] = None,
@@ -158,7 +176,8 @@ def record(
         "--effective", formats=["%Y-%m-%d"], help="When it takes effect.")] = None,
     supersedes: Annotated[int | None, typer.Option(
         help="For a correction: the seq of the event it corrects.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="A JSONL file of commands.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="A JSONL file of events, one JSON object a line (see above).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Record one event, or every event of a JSONL file (all or nothing)."""
@@ -179,20 +198,7 @@ def record(
             render.console.print(f"recorded #{','.join(map(str, d.seqs))} for PESEL {d.pesel}")
 
 
-@app.command()
-def kinds(as_json: JsonFlag = False) -> None:
-    """List event kinds, their fields and the offices that may record them."""
-    out = [{"kind": k.value, "authorities": sorted(a.value for a in ev.AUTHORS[k]),
-            "required": [n for n, f in ev.PAYLOADS[k].model_fields.items() if f.is_required()],
-            "optional": [n for n, f in ev.PAYLOADS[k].model_fields.items()
-                         if not f.is_required()]} for k in ev.Kind]
-    if as_json:
-        render.emit_json(out)
-        return
-    for item in out:
-        fields = ", ".join([*item["required"], *(f"{n}?" for n in item["optional"])])
-        render.console.print(f"[bold]{item['kind']}[/bold] ({'/'.join(item['authorities'])}): "
-                             f"{fields}")
+app.command()(kinds)
 
 
 def _moment(text: str | None) -> datetime.datetime | None:
@@ -301,7 +307,11 @@ def backup_cmd(target: Path) -> None:
 
     with clear_errors():
         gate, access = operator()
-        gate.bulk(access, "backup", lambda: backup.backup(gate.store, target))
+
+        def copy() -> None:  # the backup's own entry is signed first: it ends on a signed head
+            sign_pending(gate.store, gate.audit, gate.clock)
+            backup.backup(gate.store, target)
+        gate.bulk(access, "backup", copy)
     render.console.print(f"backup written to {target} ({target.stat().st_size} bytes)")
 
 
@@ -319,12 +329,19 @@ def restore_cmd(source: Path) -> None:
 @app.command()
 def populate(size: int = 1000, seed: int = 1) -> None:
     """Add a synthetic population, generated through the real event path."""
+    import time
+
     from openpesel.population.build import build
 
     with clear_errors():
         store = Store(Settings().url())
         store.initialise()
-        build(Register(store), size, seed, progress=True)
+        started = time.perf_counter()
+        gate, access = operator(Register(store))
+        done = gate.bulk(access, "populate", lambda: build(gate.register, size, seed,
+                                                           progress=True),
+                         [f"size:{size}", f"seed:{seed}"])
+    render.built(done, time.perf_counter() - started)
 
 
 @app.command()
@@ -364,10 +381,10 @@ def _add_fingerprints() -> None:
 _add_fingerprints()
 
 
-def _gate() -> Gate:
+def _gate(register_: Register | None = None) -> Gate:
     from openpesel.api.app import build_gate
 
-    return build_gate(Settings(), register())
+    return opened(build_gate(Settings(), register_ or register()))
 
 
 @app.command()
@@ -377,34 +394,68 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
 
     with clear_errors():
         _gate()  # fail here, with a clear line, if the register is not ready
-    uvicorn.run("openpesel.api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+        _check_port(host, port)
+        try:
+            uvicorn.run("openpesel.api.app:app_from_environment", factory=True, host=host,
+                        port=port, workers=workers, log_level="info")
+        except SystemExit as exc:  # uvicorn's own "startup failed" is 3, our "bad number"
+            if exc.code not in (None, 0):
+                raise CannotServe(f"The server on {host}:{port} failed to start.") from None
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a taken port up front: uvicorn would log a traceback and exit 3."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CannotServe(
+                f"Cannot serve on {host}:{port}: {exc.strerror}. Is another server (the demo?) "
+                "running? Stop it, or pick another port with --port.") from None
 
 
 @users.command("add")
 def users_add(
     name: str,
     role: Annotated[Role, typer.Option(help="What the principal may do.")],
-    secret: Annotated[str, typer.Option(prompt=True, hide_input=True,
-                                        confirmation_prompt=True, envvar="OPENPESEL_SECRET",
-                                        help="Password or client key (12+ characters).")],
+    secret: Annotated[str | None, typer.Option(
+        envvar="OPENPESEL_SECRET", show_default=False,
+        help="Password or client key (12+ characters); prompted for (twice, at a terminal) "
+             "or read as one line from standard input if not given.")] = None,
     display_name: str = "",
     pesel: Annotated[str | None, typer.Option(help="A resident's own PESEL.")] = None,
 ) -> None:
-    """Create a principal; a resident also gets a TOTP secret for their authenticator."""
+    """Create a principal; a resident also gets a TOTP secret for their authenticator.
+
+    A resident logs in with the secret and a one-time code from an authenticator
+    app (RFC 6238) set up with the printed TOTP secret.
+    """
+    secret = secret if secret is not None else _ask_secret()
     with clear_errors():
-        totp = _gate().add_principal(name, role, secret, display_name, pesel)
+        gate, access = operator()
+        totp = gate.add_principal(access, name, role, secret, display_name, pesel)
     render.console.print(f"created {role.value} {name}")
     if totp:
         render.console.print(f"TOTP secret (add it to an authenticator app): {totp}")
+
+
+def _ask_secret() -> str:
+    """At a terminal, ask twice (a typo is invisible); from a pipe, read one line once."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("Secret", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @users.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
     """List principals."""
     with clear_errors():
+        gate, access = operator()
         found = [{"name": a.name, "role": a.role, "display_name": a.display_name,
-                  "active": a.active} for a in _gate().principals()]
+                  "active": a.active} for a in gate.principals(access)]
     if as_json:
         render.emit_json(found)
     for a in [] if as_json else found:
@@ -415,17 +466,21 @@ def users_list(as_json: JsonFlag = False) -> None:
 def users_deactivate(name: str) -> None:
     """Deactivate a principal; their tokens stop working at once."""
     with clear_errors():
-        _gate().deactivate(name)
+        gate, access = operator()
+        gate.deactivate(access, name)
     render.console.print(f"deactivated {name}")
 
 
 @audit.command("verify")
-def audit_verify(as_json: JsonFlag = False) -> None:
-    """Recompute the whole audit log and check every signed tree head; exit 10 if broken."""
+def audit_verify(as_json: JsonFlag = False, against: Annotated[Path | None, typer.Option(
+        "--against", help="A witness's file of heads (`audit witness`): prove the log extends "
+                          "each.")] = None) -> None:
+    """Recompute the whole audit log and check every signed tree head; exit 11 if broken."""
     with clear_errors():
         gate = _gate()
+        witnessed = witnessed_heads(against, gate)
         with gate.store.read() as s:
-            report = gate.audit.verify(s)
+            report = gate.audit.verify(s, witnessed=witnessed)
     if as_json:
         render.emit_json({"ok": report.ok, "size": report.size, "problems": report.problems})
     elif report.ok:
@@ -433,7 +488,7 @@ def audit_verify(as_json: JsonFlag = False) -> None:
     for problem in report.problems:
         typer.echo(f"error: {problem}", err=True)
     if not report.ok:
-        raise typer.Exit(10)
+        raise typer.Exit(ExitCode.AUDIT_BROKEN)
 
 
 @audit.command("head")
@@ -450,6 +505,8 @@ def _add_bulk_load() -> None:
     from openpesel.cli.load import load_population_cmd
 
     app.command("load-population")(load_population_cmd)
+    audit.command("witness")(witness_cmd)
+    audit.command("new-key")(new_key_cmd)
 
 
 _add_bulk_load()

@@ -15,6 +15,7 @@ import typer
 
 from openpesel.cli import render
 from openpesel.cli.fingerprints import _finger_path, _read
+from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 
 cases = typer.Typer(help="Suspected duplicates: the queue, the evidence, the decisions.",
@@ -146,11 +147,16 @@ def identify(scan: Annotated[list[str], typer.Option(help="FINGER=IMAGE, e.g. 2=
     if as_json:
         render.emit_json(rows)
         return
-    for r in rows:
-        render.console.print(f"{r['rank']:>3}. {r['pesel']}  score {r['score']:.0f}  "
-                             f"fingers {r['fingers']}")
     if not rows:
         render.console.print("no candidates")
+        return
+    from rich.table import Table
+
+    table = Table("rank", "PESEL", "score", "score by finger")
+    for c in found:
+        table.add_row(str(c.rank), c.key, f"{c.score:.0f}", ", ".join(
+            f"finger {f.finger}: {f.score:.0f}" for f in c.fingers))
+    render.console.print(table)
 
 
 def register(kind: Annotated[str, typer.Argument(help="birth or foreigner_registered")],
@@ -178,7 +184,7 @@ def register(kind: Annotated[str, typer.Argument(help="birth or foreigner_regist
         return
     render.console.print(f"held as case {done.case_id}: suspected duplicate of "
                          f"{', '.join(x.pesel for x in done.suspects)}")
-    raise typer.Exit(10)
+    raise typer.Exit(ExitCode.HELD_FOR_EXAMINER)
 
 
 __all__ = ["cases", "identify", "register"]

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from openpesel.cli import render
+from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 
 fingerprints = typer.Typer(help="Fingerprints: enrolment and 1:1 verification.",
@@ -75,7 +76,7 @@ def verify_cmd(pesel: str, finger: Annotated[int, typer.Option(min=1, max=10)], 
     render.console.print(f"{word}: score {verdict.score:.0f}, threshold {verdict.threshold:.0f} "
                          f"at a false-match rate of {verdict.false_match_rate}")
     if not verdict.is_match:
-        raise typer.Exit(12)
+        raise typer.Exit(ExitCode.NO_MATCH)
 
 
 @fingerprints.command("synth")

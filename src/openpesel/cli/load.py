@@ -23,15 +23,23 @@ def load_population_cmd(
 ) -> None:
     """Load (or finish loading) a synthetic population, writing the same events and
     projections as the per-event path, one transaction per chunk."""
-    from openpesel.cli.app import clear_errors  # app.py imports this module: no cycle
+    from openpesel.cli.app import clear_errors, operator  # app.py imports this module
+    from openpesel.cli.witness import sign_at_exit
     from openpesel.population.bulk import load_population
+    from openpesel.registry.service import Register
     from openpesel.storage.store import Store
 
     with clear_errors():
         store = Store(Settings().url())
         try:
             store.initialise()
-            report = load_population(store, size, seed, chunk=chunk, progress=progress)
+            # Audited before it starts, like a backup: one entry for the run (its people are
+            # all synthetic, made up by the generator, so no real person is concerned).
+            gate, access = operator(Register(store))
+            report = gate.bulk(access, "load-population", lambda: load_population(
+                store, size, seed, chunk=chunk, progress=progress),
+                [f"size:{size}", f"seed:{seed}", f"chunk:{chunk}"])
         finally:
+            sign_at_exit()  # before the store goes: the run's entry ends under a signed head
             store.dispose()
     typer.echo(report.summary())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -11,7 +11,19 @@ from rich.table import Table
 from openpesel.registry import events as ev
 from openpesel.registry.search import Hit
 
+if TYPE_CHECKING:
+    from openpesel.population.build import Built
+
 console = Console(highlight=False)
+
+
+def built(done: Built, seconds: float, lead: str = "Added") -> None:
+    """What a synthetic build added, so ``populate`` and the demo do not finish silently."""
+    console.print(f"{lead} {done.people} synthetic residents ({done.events} events) in "
+                  f"{seconds:.1f} s.")
+    if done.refused:
+        console.print(f"The register refused {sum(done.refused.values())} planned events "
+                      "as impossible histories.")
 
 
 def emit_json(data: Any) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from rich.rule import Rule
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.cli import render
 from openpesel.config import Settings
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.population.build import build
+from openpesel.registry import events as ev
+from openpesel.registry.commands import Command
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
@@ -31,15 +35,64 @@ def demo_principals(settings: Settings, register: Register,
     Returns the demo resident's TOTP secret, for their one-time codes.
     """
     gate = build_gate(settings, register)
-    accounts = {a.name: a for a in gate.principals()}
+    access = console("demo logins")
+    accounts = {a.name: a for a in gate.principals(access)}
     for name, role in DEMO_PRINCIPALS:
         if name not in accounts:
-            gate.add_principal(name, role, DEMO_SECRET)
+            gate.add_principal(access, name, role, DEMO_SECRET)
     if DEMO_RESIDENT in accounts:
         return accounts[DEMO_RESIDENT].totp_secret
     if resident_pesel is None:
         return None
-    return gate.add_principal(DEMO_RESIDENT, Role.RESIDENT, DEMO_SECRET, pesel=resident_pesel)
+    return gate.add_principal(access, DEMO_RESIDENT, Role.RESIDENT, DEMO_SECRET,
+                              pesel=resident_pesel)
+
+
+SHOWCASE = [
+    ("Łukasz", "Wójcik", "M", datetime.date(1990, 6, 15), "Warszawa", "1465011",
+     "ul. Marszałkowska 10, Warszawa"),
+    ("Anna", "Zielińska", "F", datetime.date(1992, 3, 3), "Kraków", "1261011",
+     "ul. Długa 5, Kraków"),
+]
+"""The README's PESEL and OTHER: two unmarried adults the README's examples are about.
+
+A random population may or may not hold a ``Lukasz Wojcik`` born in 1990 in
+Masovia, so the demo records these two itself, once, through the event path.
+"""
+
+
+def showcase(register: Register) -> list[str]:
+    """The showcase people's PESELs, recording them on the first demo run."""
+    pesels = []
+    for first, family, sex, born, place, teryt, address in SHOWCASE:
+        hits = [h for h in register.search(Query(f"{first} {family}", born=born, limit=50))
+                if h.first_names == first and h.family_name == family]
+        if hits:
+            pesels.append(hits[0].pesel)
+            continue
+        done = register.record(Command(ev.Kind.BIRTH, {
+            "first_names": [first], "family_name": family, "sex": sex,
+            "birth_date": born.isoformat(), "birth_place": place}, ev.Authority.USC,
+            f"DEMO/{born.year}/{family}"))
+        register.record(Command(ev.Kind.RESIDENCE_REGISTERED, {
+            "residence": "permanent", "teryt": teryt, "address": address},
+            ev.Authority.GMINA, f"DEMO/{born.year}/{family}/R", done.pesel,
+            born + datetime.timedelta(days=14)))
+        pesels.append(done.pesel)
+    return pesels
+
+
+def try_these(register: Register, pesels: list[str]) -> None:
+    """The values the README's examples take as PESEL, OTHER and KNOWN_AT."""
+    console = render.console
+    known_at = (register.clock() + datetime.timedelta(seconds=1)).replace(microsecond=0)
+    console.print(Rule("To try the README's examples"))
+    for word, pesel in zip(("PESEL", "OTHER"), pesels, strict=True):
+        record = register.show(pesel)
+        console.print(f"  {word:<9}{pesel}  ({' '.join(record['first_names'])} "
+                      f"{record['family_name']}, born {record['birth_date']})")
+    console.print(f"  KNOWN_AT {known_at.strftime('%Y-%m-%dT%H:%M:%S')}  (a moment after the "
+                  "build: the register knew no one before it)")
 
 
 def run_demo(settings: Settings, size: int, seed: int) -> None:
@@ -57,12 +110,7 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
     else:
         started = time.perf_counter()
         built = build(register, size, seed, progress=True)
-        elapsed = time.perf_counter() - started
-        console.print(f"Built a register of {built.people} synthetic residents "
-                      f"({built.events} events) in {elapsed:.1f} s.")
-        if built.refused:
-            console.print(f"The register refused {sum(built.refused.values())} planned events "
-                          "as impossible histories.")
+        render.built(built, time.perf_counter() - started, "Built a register of")
         pesels = built.pesels
 
     console.print(Rule("1. Validate a number"))
@@ -102,6 +150,7 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
                   "`.venv/bin/openpesel --help`.")
     console.print(Rule("5. The web interface"))
     show_web_logins(totp)
+    try_these(register, showcase(register))
 
 
 def show_web_logins(totp: str | None, url: str = "http://127.0.0.1:8000/") -> None:

@@ -13,16 +13,27 @@ names are copied in, so the log stays meaningful even after numbers change.
 from __future__ import annotations
 
 import datetime
+import difflib
 import enum
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
-from openpesel.errors import InvalidEvent
-from openpesel.number import Sex
+from openpesel.errors import InvalidEvent, InvalidNumber
+from openpesel.number import Sex, validate
 
 
 class Authority(enum.StrEnum):
@@ -91,15 +102,47 @@ class DatePrecision(enum.StrEnum):
     YEAR = "year"
 
 
-def _match(pattern: str, what: str) -> AfterValidator:
-    compiled = re.compile(pattern)
+@dataclass(frozen=True)
+class _Match:
+    """A value must match ``pattern`` whole; refused in the register's words.
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value):
-            raise ValueError(f"{what}, not {value!r}")
-        return value
+    The JSON schema carries the pattern too, so the OpenAPI document states the
+    rule the server applies (a generated client or schemathesis sees it).
+    """
 
-    return AfterValidator(check)
+    pattern: str
+    what: str
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        compiled = re.compile(self.pattern)
+
+        def check(value: str) -> str:
+            if not compiled.fullmatch(value):
+                raise ValueError(f"{self.what}, not {value!r}")
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out = handler(schema)
+        out["pattern"] = f"^(?:{self.pattern})$"
+        return out
+
+
+def _match(pattern: str, what: str) -> _Match:
+    return _Match(pattern, what)
+
+
+PESEL_SCHEMA: dict[str, Any] = {
+    "type": "string", "pattern": r"^\d{11}$", "format": "pesel",
+    "description": "A PESEL: 11 digits whose date and check digit are valid "
+                   "(format 'pesel'); any other string is refused with 422."}
+"""How the OpenAPI document describes a PESEL; ``validate`` is the rule behind it."""
+
+PeselRef = Annotated[str, WithJsonSchema(PESEL_SCHEMA)]
+"""A field naming a person by PESEL, checked by ``parse_payload``."""
 
 
 Name = Annotated[str, Field(min_length=1, max_length=80), _match(
@@ -123,11 +166,11 @@ class Payload(BaseModel):
 class ParentFields(BaseModel):
     """A parent is given by PESEL when they are in the register, by name otherwise."""
 
-    mother_pesel: str | None = None
+    mother_pesel: PeselRef | None = None
     mother_id: uuid.UUID | None = None
     mother_first_name: Name | None = None
     mother_family_name: Name | None = None
-    father_pesel: str | None = None
+    father_pesel: PeselRef | None = None
     father_id: uuid.UUID | None = None
     father_first_name: Name | None = None
     father_family_name: Name | None = None
@@ -142,7 +185,7 @@ class Birth(Payload, ParentFields):
     birth_place: Name
     birth_country: Country = "POL"
     citizenship: Country = "POL"
-    pesel: str | None = None
+    pesel: PeselRef | None = None
 
 
 class ForeignerRegistered(Birth):
@@ -158,25 +201,25 @@ class NameChanged(Payload):
 
 class SexChanged(Payload):
     sex: Sex
-    new_pesel: str | None = None
-    old_pesel: str | None = None
+    new_pesel: PeselRef | None = None
+    old_pesel: PeselRef | None = None
 
 
 class BirthDateCorrected(Payload):
     birth_date: datetime.date
-    new_pesel: str | None = None
-    old_pesel: str | None = None
+    new_pesel: PeselRef | None = None
+    old_pesel: PeselRef | None = None
 
 
 class Adopted(Payload, ParentFields):
     family_name: Name | None = None
     first_names: list[Name] | None = Field(default=None, min_length=1, max_length=3)
-    new_pesel: str | None = None
-    old_pesel: str | None = None
+    new_pesel: PeselRef | None = None
+    old_pesel: PeselRef | None = None
 
 
 class SpouseFields(Payload):
-    spouse_pesel: str | None = None
+    spouse_pesel: PeselRef | None = None
     spouse_id: uuid.UUID | None = None
 
 
@@ -184,6 +227,8 @@ class Married(SpouseFields):
     spouse_first_name: Name | None = None
     spouse_family_name: Name | None = None
     family_name: Name | None = None  # the name taken at marriage, if it changes
+    court_consent: str | None = Field(default=None, min_length=3, max_length=60)
+    """The guardianship court's decision letting a woman of 16 or 17 marry (KRO art. 10)."""
 
 
 class Divorced(SpouseFields):
@@ -286,7 +331,7 @@ class IdentityLinked(Payload):
     case_id: uuid.UUID
     role: Literal["survivor", "duplicate", "applicant"]
     other_id: uuid.UUID | None = None
-    other_pesel: str | None = None
+    other_pesel: PeselRef | None = None
     comment: str = Field(min_length=3, max_length=1000)
 
 
@@ -376,6 +421,27 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
 }
 """Art. 10: which office may record which kind of event."""
 
+CORRECTORS = frozenset({Authority.MINISTER})
+"""Who may correct any entry besides its own author: the register's keeper, the minister
+responsible for computerisation, who answers for the data's accuracy and removes
+discrepancies between the register and the documents."""
+
+
+def may_correct(authority: Authority, kind: Kind) -> bool:
+    """Art. 10 holds for corrections too: an office corrects only what it may record.
+
+    A correction rewrites or withdraws an entry of ``kind``; letting any office
+    do that would let a passport office withdraw a death, or a municipality
+    rewrite a name that only a civil-status office may change.
+
+    >>> may_correct(Authority.PASSPORT, Kind.DIED), may_correct(Authority.USC, Kind.DIED)
+    (False, True)
+    >>> may_correct(Authority.MINISTER, Kind.RESIDENCE_REGISTERED)
+    True
+    """
+    return authority in AUTHORS[kind] or authority in CORRECTORS
+
+
 ADJUDICATION_KINDS = frozenset({Kind.IDENTITY_LINKED, Kind.DUPLICATE_CLEARED})
 """Recorded only by an examiner's decision on a case, never as a clerk's event."""
 
@@ -407,23 +473,50 @@ def check_text(value: object, where: str) -> None:
             check_text(item, where)
 
 
+def plain_error(exc: ValidationError, default: str) -> str:
+    """The first problem as ``field: what is wrong``, dates in a clerk's words.
+
+    Pydantic's date messages ("invalid character in month") describe its parser,
+    not the form a clerk should type, so they are replaced by the expected form.
+    """
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or default
+    kind = str(first["type"])
+    if kind.startswith(("date_", "datetime_")):
+        form = "YYYY-MM-DD" if kind.startswith("date_") else "YYYY-MM-DDTHH:MM (ISO 8601)"
+        return f"{where}: {first.get('input')!r} is not a real date; write it as {form}"
+    return f"{where}: {first['msg']}"
+
+
+def _check_pesels(kind: Kind, data: dict[str, Any]) -> None:
+    """A mistyped PESEL in a field is refused naming that field (``spouse_pesel``)."""
+    for name, value in data.items():
+        if name.endswith("pesel") and isinstance(value, str):
+            try:
+                validate(value)
+            except InvalidNumber as exc:
+                raise type(exc)(f"{kind.value}: {name}: {value!r}: {exc}") from None
+
+
 def parse_payload(kind: Kind, data: dict[str, Any]) -> Payload:
     """Validate raw data as the payload of ``kind``; the error names the field."""
     check_text(data, kind.value)
+    _check_pesels(kind, data)
     try:
         return PAYLOADS[kind].model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or kind.value
-        raise InvalidEvent(f"{kind.value}: {where}: {first['msg']}") from None
+        raise InvalidEvent(f"{kind.value}: {plain_error(exc, kind.value)}") from None
 
 
 def parse_kind(name: str) -> Kind:
+    """An event kind by name (``-`` for ``_`` allowed); a typo gets the nearest kinds."""
     try:
         return Kind(name.replace("-", "_"))
     except ValueError:
-        known = ", ".join(k.value for k in Kind)
-        raise InvalidEvent(f"Unknown event kind {name!r}; known kinds: {known}.") from None
+        near = difflib.get_close_matches(name.replace("-", "_").lower(), list(Kind), n=3)
+        hint = (f"did you mean {' or '.join(near)}?" if near
+                else "`openpesel kinds` lists them all.")
+        raise InvalidEvent(f"Unknown event kind {name!r}; {hint}") from None
 
 
 @dataclass(frozen=True)

@@ -87,10 +87,11 @@ def numbered(lines: Iterable[str], model: type[T], convert: Callable[[T], Any]
             yield number, convert(parsed)
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"line {number}: not valid JSON ({exc.msg}).") from None
+        except RecursionError:  # from the decoder, or any walk over a hostile payload
+            raise ImportFailed(f"line {number}: the JSON is nested too deeply to be an event."
+                               ) from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ImportFailed(f"line {number}: {where}: {first['msg']}.") from None
+            raise ImportFailed(f"line {number}: {ev.plain_error(exc, 'line')}.") from None
         except ImportFailed as exc:
             raise ImportFailed(f"line {number}: {exc}") from None
         except OpenPeselError as exc:
