@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.config import Settings
@@ -47,7 +48,7 @@ def _prepare(data_dir: Path, residents: int) -> Path:
     gate = build_gate(settings)
     for name, role in (("load-clerk", Role.USC_REGISTRAR), ("load-bank", Role.BANK)):
         with contextlib.suppress(OpenPeselError):  # made by an earlier run
-            gate.add_principal(name, role, SECRET)
+            gate.add_principal(console("benchmark set-up"), name, role, SECRET)
     pesels = data_dir / "pesels.txt"
     store = Store(settings.url())
     with store.read() as s:

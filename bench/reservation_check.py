@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.config import Settings
@@ -59,9 +60,10 @@ def main() -> None:
     register = Register(store)
     built = build(register, args.residents, seed=1)
     gate = build_gate(settings, register)
-    gate.add_principal("bank", Role.BANK, SECRET)
+    gate.add_principal(console("benchmark set-up"), "bank", Role.BANK, SECRET)
     for i, pesel in enumerate(built.pesels[::10]):
-        gate.add_principal(f"r{i}", Role.RESIDENT, SECRET, pesel=pesel)
+        gate.add_principal(console("benchmark set-up"), f"r{i}", Role.RESIDENT, SECRET,
+                           pesel=pesel)
     store.dispose()
 
     port = 8765

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from openpesel.access.gate import Access, Principal
+from openpesel.access.gate import Access, Principal, console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.config import Settings
@@ -35,7 +35,7 @@ def main() -> None:
         "first_names": ["Jan"], "family_name": "Nowak", "sex": "M",
         "birth_date": "1980-01-01", "birth_place": "Opole"}, ev.Authority.USC, "B/1")).pesel
     gate = build_gate(settings, register)
-    gate.add_principal("bank", Role.BANK, "benchmark secret 123")
+    gate.add_principal(console("benchmark set-up"), "bank", Role.BANK, "benchmark secret 123")
     token = gate.login("bank", "benchmark secret 123").token
     bank = Access(Principal("bank", Role.BANK), "credit application")
     started = time.perf_counter()

@@ -53,6 +53,7 @@ from pathlib import Path
 import httpx
 from lookup_latency import add_register_flags, percentiles, random_pesels, shown, store_url
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.config import Settings
@@ -257,7 +258,7 @@ def main() -> None:
 def _run(args: argparse.Namespace, url: str, data_dir: Path, log: Path) -> None:
     gate = build_gate(Settings(data_dir=data_dir, database_url=url))
     with contextlib.suppress(OpenPeselError):  # made by an earlier run
-        gate.add_principal(PRINCIPAL, Role.USC_REGISTRAR, SECRET)
+        gate.add_principal(console("benchmark set-up"), PRINCIPAL, Role.USC_REGISTRAR, SECRET)
     started = time.perf_counter()
     with gate.store.read() as s:
         pesels, size = random_pesels(s.conn, args.lookups + WARMUP, random.Random(args.seed))

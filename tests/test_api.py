@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.access.report import canonical
 from openpesel.config import Settings
@@ -39,7 +40,8 @@ def live(register: Register, family: dict[str, str], tmp_path: Path) -> Iterator
     settings = Settings(data_dir=tmp_path)
     with live_server(register, settings) as server:
         for who in ("parent", "adult"):
-            totp = server.gate.add_principal(who, Role.RESIDENT, SECRET, pesel=family[who])
+            totp = server.gate.add_principal(console("test set-up"), who, Role.RESIDENT,
+                                             SECRET, pesel=family[who])
             assert totp is not None
             server.totp[who] = totp
         yield server
@@ -298,7 +300,8 @@ def test_reservation_lifecycle(live: Live, family: dict[str, str], clock: Clock,
 
 
 def test_a_minor_cannot_reserve(live: Live, family: dict[str, str]) -> None:
-    live.gate.add_principal("ola", Role.RESIDENT, SECRET, pesel=family["minor"])
+    live.gate.add_principal(console("test set-up"), "ola", Role.RESIDENT, SECRET,
+                            pesel=family["minor"])
     with live.gate.store.read() as s:
         from openpesel.storage import accounts
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.api.app import build_gate
 from openpesel.config import Settings
@@ -111,7 +112,8 @@ def _check_acknowledged(register: Register, acknowledged: dict[str, tuple[str, l
 def test_sigkill_of_the_api_server_loses_no_acknowledged_write(
         store: Store, store_url: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url=store_url)
-    build_gate(settings).add_principal("clerk", Role.USC_REGISTRAR, SECRET)
+    build_gate(settings).add_principal(console("test set-up"), "clerk", Role.USC_REGISTRAR,
+                                       SECRET)
     register = Register(store)
     env = _env(store_url, tmp_path)
     rng = random.Random(8)

@@ -2,12 +2,16 @@
 
 ``OPENPESEL_DATA_DIR`` (default ``./data``) holds the embedded SQLite register;
 ``OPENPESEL_DATABASE_URL`` points elsewhere, e.g. ``postgresql://user@host/db``.
+The audit log's signing key should live elsewhere than the data directory
+(``OPENPESEL_AUDIT_KEY_FILE`` or ``OPENPESEL_AUDIT_KEY``): whoever can rewrite
+the database must not also be able to re-sign it (docs/access.md).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +23,19 @@ class Settings(BaseSettings):
     rate_per_s: float = 500.0
     """Requests per second per principal before 429 (a token bucket)."""
     rate_burst: int = 1000
+    audit_key_file: Path | None = None
+    """The audit signing key's PEM file; it must exist (``openpesel audit new-key``).
+    Unset: ``data_dir/audit-signing-key.pem``, created on first use."""
+    audit_key: SecretStr | None = None
+    """The audit signing key's PEM itself (a secret store's environment variable);
+    wins over ``audit_key_file``."""
+    audit_sign_every: int = Field(1000, ge=0)
+    """Sign a tree head at least every this many audit entries (0: never by count)."""
+    audit_sign_interval_s: float = Field(60.0, ge=0)
+    """...and at least this often while entries arrive (0: never by time)."""
+
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit-signing-key.pem"
 
     def url(self) -> str:
         if self.database_url:

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from openpesel.access.credentials import totp_now
+from openpesel.access.gate import console
 from openpesel.access.policy import Role
 from openpesel.config import Settings
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.live import SECRET, Live, live_server
+from tests.live import SECRET, Live, live_server, totp_code
 from tests.office import born, event
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +77,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     register = Register(store)
     people = family(register)
     with live_server(register, Settings(data_dir=folder)) as live:
-        totp = live.gate.add_principal("zofia", Role.RESIDENT, SECRET, pesel=people["mother"])
+        totp = live.gate.add_principal(console("test set-up"), "zofia", Role.RESIDENT, SECRET,
+                                          pesel=people["mother"])
         assert totp is not None
         live.totp["zofia"] = totp
         yield Site(live, register, people)
@@ -97,7 +98,7 @@ def log_in(page: Page, site: Site, name: str) -> None:
     page.get_by_label(re.compile("^(Name|Nazwa)$")).fill(name)
     page.get_by_label(re.compile("^(Secret|Hasło)$")).fill(SECRET)
     if name in site.live.totp:
-        page.locator("#totp").fill(totp_now(site.live.totp[name], site.live.gate.clock()))
+        page.locator("#totp").fill(totp_code(site.live.gate, name, site.live.totp[name]))
     page.locator("form[action='/login'] button[type=submit]").click()
     page.wait_for_load_state()
     assert "/login" not in page.url, page.content()

@@ -65,22 +65,55 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     return _load(path)
 
 
+def configured_key(pem: str | None, path: Path | None, default: Path) -> Ed25519PrivateKey:
+    """The signing key as configured: its PEM given outright, a key file, or the default.
+
+    Only the default (inside the data directory, convenient on a laptop) is
+    created when missing. A configured file that is missing is refused: a
+    forgotten mount must not quietly start a second key.
+    """
+    if pem is not None:
+        return _parse(pem.encode(), "OPENPESEL_AUDIT_KEY")
+    if path is None:
+        return load_or_create_key(default)
+    try:
+        return _load(path)
+    except FileNotFoundError:
+        raise KeyFileError(f"No audit signing key at {path}; make one with "
+                           f"`openpesel audit new-key {path}`.") from None
+    except OSError as exc:
+        raise KeyFileError(f"Cannot read the audit signing key {path}: {exc.strerror}.") from None
+
+
+def new_key_file(path: Path) -> Ed25519PublicKey:
+    """Write a new signing key at ``path`` (mode 0600), never over an existing one."""
+    if path.exists():
+        raise KeyFileError(f"{path} exists already; a signing key is never overwritten.")
+    return load_or_create_key(path).public_key()
+
+
 def _load(path: Path) -> Ed25519PrivateKey:
-    data = path.read_bytes()
+    return _parse(path.read_bytes(), str(path))
+
+
+def _parse(data: bytes, origin: str) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
-        raise KeyFileError(f"{path} is not an unencrypted PEM private key: {exc}") from exc
+        raise KeyFileError(f"{origin} is not an unencrypted PEM private key: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise KeyFileError(f"{path} holds a {type(key).__name__}; the audit log signs with "
+        raise KeyFileError(f"{origin} holds a {type(key).__name__}; the audit log signs with "
                            "Ed25519.")
     return key
 
 
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def key_id(public_key: Ed25519PublicKey) -> bytes:
     """SHA-256 of the raw public key: names the key a head was signed with (CT's log ID)."""
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).digest()
+    return hashlib.sha256(raw_public_key(public_key)).digest()
 
 
 def to_ms(moment: datetime.datetime) -> int:

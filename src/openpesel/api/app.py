@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import datetime
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from openpesel.access.audit import AuditLog
 from openpesel.access.gate import Gate
-from openpesel.access.signing import load_or_create_key
+from openpesel.access.signing import configured_key
+from openpesel.access.witness import signing_lifespan
 from openpesel.api import (
+    contract,
     problems,
     routes_adjudication,
     routes_admin,
     routes_fingerprints,
     routes_me,
     routes_register,
+    routes_witness,
 )
 from openpesel.api.deps import RateLimited
+from openpesel.api.edge import MAX_BODY, Edge
 from openpesel.api.ratelimit import TokenBucket
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-
-MAX_BODY = 1 << 20
-"""A request body over 1 MiB is refused before it is read."""
 
 
 def build_gate(settings: Settings, register: Register | None = None) -> Gate:
@@ -32,18 +34,25 @@ def build_gate(settings: Settings, register: Register | None = None) -> Gate:
         store = Store(settings.url())
         store.initialise()
         register = Register(store)
-    key = load_or_create_key(settings.data_dir / "audit-signing-key.pem")
-    return Gate(register, AuditLog(key), image_dir=settings.data_dir / "fingerprints")
+    key = configured_key(settings.audit_key.get_secret_value() if settings.audit_key else None,
+                         settings.audit_key_file, settings.audit_key_path())
+    interval = settings.audit_sign_interval_s
+    log = AuditLog(key, settings.audit_sign_every,
+                   datetime.timedelta(seconds=interval) if interval else None)
+    return Gate(register, log, image_dir=settings.data_dir / "fingerprints")
 
 
 def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> FastAPI:
-    app = FastAPI(
+    # FastAPIOffline serves /docs and /redoc with Swagger UI and ReDoc from its own package,
+    # not a CDN: a registry office's network may have no internet (issue 13, item 9).
+    app = FastAPIOffline(
         title="OpenPESEL",
         version="1.0.0",
         summary="An open population register with accountable access.",
         description="Every read or write of personal data names a principal, a role and a "
                     "purpose (X-Purpose), is checked, and leaves an audit entry the person "
                     "concerned can read. Errors are RFC 9457 problem details.",
+        lifespan=signing_lifespan(gate.store, gate.audit, gate.clock),
     )
     app.state.gate = gate
     app.state.bucket = TokenBucket(rate_per_s, burst)
@@ -56,18 +65,12 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
         response.headers["Retry-After"] = "1"
         return response
 
-    @app.middleware("http")
-    async def limit_body(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            return problems.problem(413, "too-large",
-                                    f"A request body may have at most {MAX_BODY} bytes.")
-        return await call_next(request)
+    app.add_middleware(Edge, max_body=MAX_BODY)  # the body limit; no-store and nosniff
 
     for module in (routes_register, routes_me, routes_admin, routes_fingerprints,
-                   routes_adjudication):
+                   routes_adjudication, routes_witness):
         app.include_router(module.router, prefix="/api/v1")
+    contract.install(app)  # 405 for undeclared methods; the documented event union
     from openpesel.web.app import create_web_app
 
     app.mount("/", create_web_app(gate, app.state.bucket))  # the web pages, after the API
