@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 
-from openpesel.access.audit import AuditLog
 from openpesel.access.gate import Gate
-from openpesel.access.signing import configured_key
+from openpesel.access.wiring import build_gate as build_gate  # re-exported: tests import it
 from openpesel.access.witness import signing_lifespan
 from openpesel.api import (
     contract,
@@ -25,21 +22,6 @@ from openpesel.api.deps import RateLimited
 from openpesel.api.edge import MAX_BODY, Edge
 from openpesel.api.ratelimit import TokenBucket
 from openpesel.config import Settings
-from openpesel.registry.service import Register
-from openpesel.storage.store import Store
-
-
-def build_gate(settings: Settings, register: Register | None = None) -> Gate:
-    if register is None:
-        store = Store(settings.url())
-        store.initialise()
-        register = Register(store)
-    key = configured_key(settings.audit_key.get_secret_value() if settings.audit_key else None,
-                         settings.audit_key_file, settings.audit_key_path())
-    interval = settings.audit_sign_interval_s
-    log = AuditLog(key, settings.audit_sign_every,
-                   datetime.timedelta(seconds=interval) if interval else None)
-    return Gate(register, log, image_dir=settings.data_dir / "fingerprints")
 
 
 def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> FastAPI:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from openpesel.access.policy import Role
-from openpesel.registry.events import Authority
+from openpesel.registry import events as ev
+from openpesel.registry.events import PESEL_SCHEMA, Authority
 
 T = TypeVar("T")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+Pesel = Annotated[str, Field(max_length=20), WithJsonSchema(PESEL_SCHEMA)]
+"""A PESEL in a body: documented as 11 digits in format 'pesel', checked by ``validate``
+(whose plain-words 422 beats a bare pattern error)."""
+
+PeselPath = Annotated[str, Path(description="A PESEL: 11 digits, valid date and check digit",
+                                json_schema_extra={k: v for k, v in PESEL_SCHEMA.items()
+                                                   if k != "description"})]
 
 
 class TokenRequest(Strict):
@@ -42,7 +53,7 @@ class NumberOut(BaseModel):
 
 class EventIn(Strict):
     kind: str = Field(max_length=40)
-    pesel: str | None = Field(default=None, max_length=20)
+    pesel: Pesel | None = None
     payload: dict[str, Any]
     document_ref: str = Field(min_length=1, max_length=120)
     effective_date: datetime.date | None = None
@@ -87,7 +98,7 @@ class UserIn(Strict):
     role: Role
     secret: str = Field(min_length=12, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     display_name: str = Field(default="", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$")
-    pesel: str | None = Field(default=None, max_length=20)
+    pesel: Pesel | None = None
 
 
 class UserOut(BaseModel):
@@ -120,13 +131,34 @@ class ProblemOut(BaseModel):
 _PROBLEM = {"model": ProblemOut, "content": {"application/problem+json": {}}}
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {**_PROBLEM, "description": text} for code, text in [
+        (400, "Malformed request (a multipart body that cannot be parsed)"),
         (401, "Missing, malformed, expired or revoked token"),
         (403, "The role may not do this, or the purpose or legal basis is missing"),
         (404, "No such person"),
         (409, "Refused by the register's rules"),
         (413, "Body too large"),
-        (422, "Invalid input"),
+        (422, "Invalid input: against this document (type /problems/validation), or a "
+              "rule a schema cannot state: a PESEL's check digit, a scan that is no "
+              "fingerprint, a date the law does not allow"),
         (429, "Too many requests"),
         (503, "Register unavailable"),
     ]
 }
+
+
+def _kind_model(kind: ev.Kind) -> type[BaseModel]:
+    """``EventIn`` for one kind: its payload model, and a PESEL unless the event creates one."""
+    title = "".join(part.title() for part in kind.value.split("_")) + "Event"
+    pesel: Any = ((Pesel | None, None) if kind in ev.CREATING_KINDS else (Pesel, ...))
+    return create_model(  # type: ignore[call-overload,no-any-return]
+        title, __base__=Strict, __doc__=f"A {kind.value} event.",
+        kind=(Literal[kind.value], ...), pesel=pesel, payload=(ev.PAYLOADS[kind], ...),
+        **{name: (field.annotation, field) for name, field in EventIn.model_fields.items()
+           if name not in ("kind", "pesel", "payload")})
+
+
+EVENT_KINDS: list[type[BaseModel]] = [_kind_model(k) for k in ev.Kind
+                                      if ev.not_by_hand(k) is None]
+"""What ``POST /events`` accepts, one model per kind, built from ``events.PAYLOADS``:
+the route parses ``EventIn`` itself (the register's own words for a mistyped kind or
+field), and the OpenAPI document shows this discriminated union (``api.contract``)."""

@@ -12,23 +12,28 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, RecordedOut, Strict
-from openpesel.api.routes_fingerprints import FingerOut, _scan
+from openpesel.api.models import ERRORS, Pesel, PeselPath, RecordedOut, Strict
+from openpesel.api.routes_fingerprints import FingerOut, Fingers, Scans, scans_of
 
 if TYPE_CHECKING:
     from openpesel.dedup.cases import Case
 
 router = APIRouter(tags=["adjudication"], responses=ERRORS)
+_YEAR = {"type": "integer", "minimum": 1850, "maximum": 2200}
+
+
+def _absent(schema: dict[str, Any]) -> WithJsonSchema:
+    """An optional form field is left out, never null (a form has no null), so the
+    document shows only the value's own schema."""
+    return WithJsonSchema(schema)
 Purposeful = Annotated[Access, Depends(access)]
 TheGate = Annotated[Gate, Depends(gate)]
-Scans = Annotated[list[UploadFile], File(description="PNG, TIFF, BMP, JPEG or WSQ")]
-Fingers = Annotated[list[int], Form(description="Finger positions 1-10, one per scan, in order")]
 
 
 class FingerScoreOut(BaseModel):
@@ -54,8 +59,8 @@ class RegistrationOut(BaseModel):
 class DecisionIn(Strict):
     decision: Literal["same", "different", "inconclusive"]
     comment: str = Field(min_length=3, max_length=1000)
-    candidate: str | None = Field(default=None, max_length=20,
-                                  description="The PESEL the subject is the same person as")
+    candidate: Pesel | None = Field(default=None,
+                                    description="The PESEL the subject is the same person as")
 
 
 class DecisionOut(BaseModel):
@@ -66,30 +71,21 @@ class DecisionOut(BaseModel):
 
 
 class CaseIn(Strict):
-    subject: str = Field(max_length=20)
-    candidate: str = Field(max_length=20)
-
-
-async def _scans(fingers: list[int], scans: list[UploadFile]) -> list[Any]:
-    from openpesel.errors import InvalidEvent
-
-    if len(fingers) != len(scans) or not 1 <= len(scans) <= 10:
-        raise InvalidEvent("Give one finger position for each scan, 1 to 10 scans.")
-    if any(not 1 <= f <= 10 for f in fingers):
-        raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
-    return [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
+    subject: Pesel
+    candidate: Pesel
 
 
 @router.post("/identification", summary="1:N: who among everyone enrolled left these prints")
 async def identification(a: Purposeful, g: TheGate, fingers: Fingers, scans: Scans,
-                         sex: Annotated[Literal["F", "M"] | None, Form()] = None,
-                         born_from: Annotated[int | None, Form(ge=1850, le=2200)] = None,
-                         born_to: Annotated[int | None, Form(ge=1850, le=2200)] = None,
+                         sex: Annotated[Literal["F", "M"] | None, Form(), _absent(
+                             {"type": "string", "enum": ["F", "M"]})] = None,
+                         born_from: Annotated[int | None, Form(), _absent(_YEAR)] = None,
+                         born_to: Annotated[int | None, Form(), _absent(_YEAR)] = None,
                          k: Annotated[int, Form(ge=1, le=100)] = 10) -> list[CandidateOut]:
     years = None
     if born_from is not None or born_to is not None:
         years = (born_from or 1850, born_to or 2200)
-    found = await run_in_threadpool(g.identify, a, await _scans(fingers, scans), sex, years, k)
+    found = await run_in_threadpool(g.identify, a, await scans_of(fingers, scans), sex, years, k)
     return [CandidateOut(pesel=c.key, score=c.score, rank=c.rank,
                          fingers=[FingerScoreOut(finger=f.finger, score=f.score)
                                   for f in c.fingers]) for c in found]
@@ -101,23 +97,24 @@ async def identification(a: Purposeful, g: TheGate, fingers: Fingers, scans: Sca
                               "description": "Held: a case was opened, nothing assigned"}})
 async def registration(a: Purposeful, g: TheGate, response: Response,
                        kind: Annotated[Literal["birth", "foreigner_registered"], Form()],
-                       payload: Annotated[str, Form(max_length=20_000,
+                       payload: Annotated[str, Form(min_length=2, max_length=20_000,
                                                     description="The event's payload, JSON")],
                        document_ref: Annotated[str, Form(min_length=1, max_length=120)],
                        fingers: Fingers, scans: Scans,
-                       effective_date: Annotated[datetime.date | None, Form()] = None,
+                       effective_date: Annotated[datetime.date | None, Form(), _absent(
+                           {"type": "string", "format": "date"})] = None,
                        ) -> RegistrationOut:
     from openpesel.errors import InvalidEvent
     from openpesel.registry import events as ev
 
     try:
         data = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidEvent("payload is not JSON.") from None
     if not isinstance(data, dict):
         raise InvalidEvent("payload is a JSON object of the event's fields.")
     done = await run_in_threadpool(g.register_with_fingerprints, a, ev.Kind(kind), data,
-                                   document_ref, await _scans(fingers, scans), (),
+                                   document_ref, await scans_of(fingers, scans), (),
                                    effective_date)
     held = done.recorded is None
     if held:
@@ -154,7 +151,7 @@ def case(case_id: uuid.UUID, a: Purposeful, g: TheGate) -> dict[str, Any]:
             summary="Probe and candidate side by side: PNG, or the same as JSON",
             responses={200: {"content": {"image/png": {}, "application/json": {}},
                               "description": "PNG, or with format=json the same as data"}})
-def evidence(case_id: uuid.UUID, pesel: str, a: Purposeful, g: TheGate,
+def evidence(case_id: uuid.UUID, pesel: PeselPath, a: Purposeful, g: TheGate,
              finger: Annotated[int | None, Query(ge=1, le=10)] = None,
              format: Annotated[Literal["png", "json"], Query()] = "png") -> Response:
     found, png = g.desk.evidence(a, case_id, pesel, finger, png=format == "png")
@@ -178,6 +175,6 @@ async def abis(request: Request, a: Purposeful, g: TheGate) -> dict[str, Any]:
     body = await request.body()
     try:
         message: object = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested a thousand deep
         message = None  # answered as MOSIP expects: failureReason 4, invalid request
     return await run_in_threadpool(g.desk.abis, a, message)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, RecordedOut
+from openpesel.api.models import ERRORS, PeselPath, RecordedOut
 
 if TYPE_CHECKING:  # the fingerprint stack is imported on first use, not at start-up
     from openpesel.biometrics.service import Scan
@@ -25,6 +25,11 @@ router = APIRouter(prefix="/persons/{pesel}/fingerprints", tags=["fingerprints"]
 Purposeful = Annotated[Access, Depends(access)]
 TheGate = Annotated[Gate, Depends(gate)]
 MAX_SCAN = 4 << 20
+Finger = Annotated[int, Field(ge=1, le=10, description="ANSI/NIST-ITL finger position")]
+Fingers = Annotated[list[Finger], Form(min_length=1, max_length=10, description=(
+    "Finger positions 1-10, one per scan, in the order of the scans"))]
+Scans = Annotated[list[UploadFile], File(min_length=1, max_length=10, description=(
+    "1 to 10 scans: PNG, TIFF, BMP, JPEG or WSQ, one per finger position"))]
 
 
 class FingerOut(BaseModel):
@@ -56,20 +61,20 @@ async def _scan(finger: int, upload: UploadFile) -> Scan:
     return Scan(finger, data)
 
 
-@router.post("", status_code=201, summary="Enrol up to ten fingers (one event)")
-async def enrol(pesel: str, a: Purposeful, g: TheGate,
-                fingers: Annotated[list[int], Form(description="Finger positions 1-10, one per "
-                                                               "scan, in order")],
-                scans: Annotated[list[UploadFile], File(description="PNG, TIFF, BMP, JPEG or WSQ")],
-                document_ref: Annotated[str, Form(min_length=1, max_length=120)],
-                ) -> EnrolmentOut:
+async def scans_of(fingers: list[int], scans: list[UploadFile]) -> list[Scan]:
+    """Pair each scan with its finger position (the schema bounds each list, not the pairing)."""
     from openpesel.errors import InvalidEvent
 
-    if len(fingers) != len(scans) or not 1 <= len(scans) <= 10:
+    if len(fingers) != len(scans):
         raise InvalidEvent("Give one finger position for each scan, 1 to 10 scans.")
-    if any(not 1 <= f <= 10 for f in fingers):
-        raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
-    prepared = [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
+    return [await _scan(f, s) for f, s in zip(fingers, scans, strict=True)]
+
+
+@router.post("", status_code=201, summary="Enrol up to ten fingers (one event)")
+async def enrol(pesel: PeselPath, a: Purposeful, g: TheGate, fingers: Fingers, scans: Scans,
+                document_ref: Annotated[str, Form(min_length=1, max_length=120)],
+                ) -> EnrolmentOut:
+    prepared = await scans_of(fingers, scans)
     done = await run_in_threadpool(g.enrol_fingerprints, a, pesel, prepared, [], document_ref)
     return EnrolmentOut(
         recorded=RecordedOut(pesel=done.recorded.pesel, seqs=list(done.recorded.seqs)),
@@ -77,15 +82,12 @@ async def enrol(pesel: str, a: Purposeful, g: TheGate,
 
 
 @router.post("/{finger}/verification", summary="1:1 verification of a scan")
-async def verification(pesel: str, finger: int, a: Purposeful, g: TheGate,
+async def verification(pesel: PeselPath, finger: Annotated[int, Path(ge=1, le=10)],
+                       a: Purposeful, g: TheGate,
                        scan: Annotated[UploadFile, File()],
                        false_match_rate: Annotated[float, Query(
                            ge=0.0001, le=0.01, description="The decision's false-match rate; "
                            "calibrated at 1 %, 0.1 % and 0.01 %")] = 0.001) -> VerdictOut:
-    from openpesel.errors import InvalidEvent
-
-    if not 1 <= finger <= 10:
-        raise InvalidEvent("Finger positions are 1-10 (ANSI/NIST-ITL).")
     verdict = await run_in_threadpool(g.verify_fingerprint, a, pesel, await _scan(finger, scan),
                                       false_match_rate)
     return VerdictOut(match=verdict.is_match, score=verdict.score, threshold=verdict.threshold,

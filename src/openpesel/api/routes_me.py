@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from openpesel.access.gate import Access, Gate, access_report
 from openpesel.access.report import to_pdf
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, EventOut, Page, RecordedOut, WithdrawIn
+from openpesel.api.models import ERRORS, EventOut, Page, PeselPath, RecordedOut, WithdrawIn
 from openpesel.api.paging import Limit, Offset, page
 from openpesel.api.routes_register import event_out
 
@@ -34,7 +34,7 @@ def my_children(a: Mine, g: TheGate) -> list[dict[str, Any]]:
 
 
 @router.get("/children/{pesel}", summary="My minor child's record")
-def my_child(pesel: str, a: Mine, g: TheGate) -> dict[str, Any]:
+def my_child(pesel: PeselPath, a: Mine, g: TheGate) -> dict[str, Any]:
     return g.my_record(a, child_pesel=pesel)
 
 
