@@ -8,6 +8,8 @@ rebuild round trip costs more.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -26,11 +28,11 @@ from sqlalchemy import text
 
 from openpesel.errors import PoolExhausted
 from openpesel.number import Sex, encode, get_birth_date, get_sex, is_valid
-from openpesel.number.order import permute
+from openpesel.number.order import PoolOrder, permute
+from openpesel.number.pesel import encode_day
 from openpesel.population import synth
 from openpesel.population.bulk import (
     BulkLoadError,
-    PoolOrder,
     allocate,
     event_count,
     load_population,
@@ -65,12 +67,38 @@ def _one(store: Store, sql: str) -> Any:
 # -- pure parts --------------------------------------------------------------------------
 
 
-def test_the_fast_pool_order_is_the_registers_permutation() -> None:
+def _reference_serial(key: bytes, pool: str, n: int) -> int:
+    """The documented network, spelled out with ``hmac``: 13 bits in halves of 7 and 6,
+    four rounds of HMAC-SHA-256 over ``pool|round|value``, cycle-walked below 5,000."""
+    def feistel(value: int) -> int:
+        bits = [7, 6]
+        left, right = value >> 6, value & 63
+        for rnd in range(4):
+            mac = hmac.new(key, f"{pool}|{rnd}|{right}".encode(), hashlib.sha256).digest()
+            left, right = right, left ^ (int.from_bytes(mac[:4], "big") & ((1 << bits[0]) - 1))
+            bits.reverse()
+        return (left << bits[1]) | right
+    value = feistel(n)
+    while value >= 5000:
+        value = feistel(value)
+    return value
+
+
+def test_the_pool_order_is_the_documented_permutation() -> None:
     key = os.urandom(32)
     order = PoolOrder(key)
     for pool in ("1999-01-01F", "2004-02-29M", "1931-12-31F"):
         assert [order.serial(pool, n) for n in range(0, 5000, 7)] == [
+            _reference_serial(key, pool, n) for n in range(0, 5000, 7)] == [
             permute(key, pool, n) for n in range(0, 5000, 7)]
+
+
+def test_a_number_by_day_is_the_number_by_date() -> None:
+    for day in (datetime.date(1800, 1, 1), datetime.date(1999, 12, 31), datetime.date(2299, 6, 1)):
+        for serial, sex in ((0, Sex.FEMALE), (4999, Sex.MALE), (1234, Sex.MALE)):
+            pesel = encode_day(day.toordinal(), serial, sex.parity)
+            assert is_valid(pesel) and get_birth_date(pesel) == day and get_sex(pesel) == sex
+            assert pesel == encode(day, serial, sex)
 
 
 def test_a_chunk_is_a_pure_function_of_seed_and_index() -> None:

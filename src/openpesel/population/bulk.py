@@ -44,7 +44,6 @@ their ``seq`` known and the sequence stays ahead of every row.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import time
 import uuid
@@ -60,8 +59,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from sqlalchemy import Connection
 
 from openpesel.errors import PoolExhausted, RegisterError
-from openpesel.number.order import _HALF_BITS, _ROUNDS, permute
-from openpesel.number.pesel import SERIALS_PER_SEX, WEIGHTS, encode_date
+from openpesel.number.order import PoolOrder
+from openpesel.number.pesel import SERIALS_PER_SEX, encode_day
 from openpesel.population.synth import (
     RESIDENCE_AFTER_BIRTH_DAYS,
     IntArray,
@@ -121,72 +120,6 @@ class LoadReport:
 # -- numbers -------------------------------------------------------------------------------
 
 
-class PoolOrder:
-    """``number.order.permute`` with the HMAC key schedule done once, not per round.
-
-    The Feistel network and its round function (HMAC-SHA-256 of
-    ``"{pool}|{round}|{value}"``) are the same; only the cost differs: the
-    keyed inner and outer SHA-256 states (RFC 2104) are computed once and
-    copied, instead of ``hmac.new`` per round (most of ``permute``'s 16 us a
-    number). ``check`` compares it with ``permute`` before a load trusts it.
-    """
-
-    def __init__(self, key: bytes) -> None:
-        if (_HALF_BITS, _ROUNDS) != ((7, 6), 4):
-            raise BulkLoadError("number.order changed its network; update PoolOrder to match.")
-        self.key = key
-        block = key if len(key) <= 64 else hashlib.sha256(key).digest()
-        block = block.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-
-    def serial(self, pool: str, n: int) -> int:
-        prefixed = self._inner.copy()
-        prefixed.update(f"{pool}|".encode())
-        value = self._feistel(prefixed, n)
-        while value >= SERIALS_PER_SEX:
-            value = self._feistel(prefixed, value)
-        return value
-
-    def _feistel(self, prefixed: Any, value: int) -> int:
-        """``order._feistel`` unrolled: halves of 7 and 6 bits swap widths each round.
-
-        Every round mask is below 256, so only the fourth byte of the MAC counts.
-        """
-        outer = self._outer
-        left, right = value >> 6, value & 63
-        for rnd, mask in ((b"0|", 127), (b"1|", 63), (b"2|", 127), (b"3|", 63)):
-            inner = prefixed.copy()
-            inner.update(rnd + str(right).encode())
-            mac = outer.copy()
-            mac.update(inner.digest())
-            left, right = right, left ^ (mac.digest()[3] & mask)
-        return (left << 6) | right
-
-    def check(self, pools: Iterable[str], upto: int = 64) -> None:
-        for pool in pools:
-            for n in range(upto):
-                if self.serial(pool, n) != permute(self.key, pool, n):
-                    raise BulkLoadError(f"The fast pool order disagrees with permute() on {pool}.")
-
-
-_SERIAL_SUM = [sum(w * int(d) for w, d in zip(WEIGHTS[6:], f"{s:04d}", strict=True))
-               for s in range(10_000)]
-
-
-@cache
-def _date_digits(ordinal: int) -> tuple[str, int]:
-    digits = encode_date(datetime.date.fromordinal(ordinal))
-    return digits, sum(w * int(d) for w, d in zip(WEIGHTS[:6], digits, strict=True))
-
-
-def _pesel(ordinal: int, serial: int, parity: int) -> str:
-    """``number.encode`` with the date part cached: the same digits, a tenth of the cost."""
-    digits, partial = _date_digits(ordinal)
-    four = serial * 2 + parity
-    return f"{digits}{four:04d}{-(partial + _SERIAL_SUM[four]) % 10}"
-
-
 @cache
 def _iso(ordinal: int) -> str:
     return datetime.date.fromordinal(ordinal).isoformat()
@@ -217,7 +150,7 @@ def allocate(order: PoolOrder, people: Residents, issued: dict[tuple[str, str], 
             n = counters.get(key, 0)
             pesel = None
             while n < SERIALS_PER_SEX and pesel is None:
-                candidate = _pesel(day, order.serial(f"{key[0]}{sex}", n), parity)
+                candidate = encode_day(day, order.serial(f"{key[0]}{sex}", n), parity)
                 n += 1
                 if candidate not in held:
                     pesel = candidate
@@ -755,7 +688,6 @@ def load_population(store: Store, size: int, seed: int, *, progress: bool = True
     as_of = as_of or datetime.date.today()
     done = {i for _, _, i, _ in earlier}
     order = PoolOrder(key)
-    order.check([f"{as_of}F", "2000-02-29M"])
     counts = chunk_sizes(size, chunk)
     loaded = people = events = 0
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
