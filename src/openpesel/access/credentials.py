@@ -1,7 +1,8 @@
 """Secrets, second factors and bearer tokens, each from the library its field trusts.
 
 - Secrets (passwords, machine-client keys) are stored only as argon2id hashes.
-- Residents add a TOTP second factor (RFC 6238) to their password.
+- Residents add a TOTP second factor (RFC 6238) to their password; each code
+  is accepted once (the login records its time step, RFC 6238 §5.2).
 - Bearer tokens are JWTs signed with the register's own key (HS256), short-lived
   and carrying a ``jti`` that the ``tokens`` table can revoke before expiry.
 """
@@ -9,6 +10,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import hmac
+import math
 import os
 import secrets
 import threading
@@ -38,6 +42,14 @@ class AuthError(OpenPeselError):
     message = "The credentials are not valid."
 
 
+class LoginThrottled(AuthError):
+    """Too many failed logins from this address (or, for its account, from everywhere)."""
+
+    def __init__(self, wait: datetime.timedelta) -> None:
+        self.retry_after = max(1, math.ceil(wait.total_seconds()))
+        super().__init__(f"Too many failed logins; try again in {self.retry_after} seconds.")
+
+
 class TokenInvalid(AuthError):
     message = "The bearer token is not valid."
 
@@ -59,6 +71,24 @@ def check_secret(stored_hash: str, secret: str) -> bool:
         return False
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_secret(secrets.token_urlsafe(16))
+
+
+def check_secret_or_decoy(stored_hash: str | None, secret: str) -> bool:
+    """``check_secret``, spending the same argon2 work when there is no hash to check.
+
+    A login for an unknown or deactivated name that skipped argon2 answered in
+    2 ms instead of 159 ms, telling an attacker which names exist. A decoy hash
+    (made once, with the same parameters) is verified instead, and never matches.
+    """
+    if stored_hash is None:
+        check_secret(_decoy_hash(), secret)
+        return False
+    return check_secret(stored_hash, secret)
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -69,7 +99,22 @@ def totp_now(secret: str, at: datetime.datetime) -> str:
 
 def check_totp(secret: str, code: str, at: datetime.datetime) -> bool:
     """One step of clock drift is tolerated either way, as RFC 6238 suggests."""
-    return pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)
+    return totp_step(secret, code, at) is not None
+
+
+def totp_step(secret: str, code: str, at: datetime.datetime) -> int | None:
+    """The time step whose code ``code`` is, within one step of ``at``; None if none.
+
+    The caller records the step and refuses it (and any earlier one) next time,
+    so a code overheard or replayed is worthless (RFC 6238 §5.2). The latest
+    matching step wins.
+    """
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(at)
+    for step in (now + 1, now, now - 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def new_signing_key() -> bytes:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openpesel.access.audit import AuditError
-from openpesel.access.credentials import AuthError
+from openpesel.access.credentials import AuthError, LoginThrottled
 from openpesel.access.gate import Forbidden
 from openpesel.errors import (
     ConcurrencyConflict,
@@ -43,6 +43,7 @@ _MAP: list[tuple[type[OpenPeselError], int, str]] = [
     (PersonNotFound, 404, "not-found"),
     (PoolExhausted, 409, "pool-exhausted"),
     (RegisterError, 409, "refused-by-register"),
+    (LoginThrottled, 429, "login-throttled"),
     (AuthError, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
     (AuditError, 422, "audit"),
@@ -80,7 +81,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OpenPeselError)
     async def register_error(_request: Request, exc: OpenPeselError) -> JSONResponse:
         status, slug = next((st, sl) for cls, st, sl in _MAP if isinstance(exc, cls))
-        return problem(status, slug, str(exc))
+        response = problem(status, slug, str(exc))
+        if isinstance(exc, LoginThrottled):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,3 +99,9 @@ def install(app: FastAPI) -> None:
         slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large",
                 429: "too-many-requests"}.get(exc.status_code, "http")
         return problem(exc.status_code, slug, str(exc.detail))
+
+    @app.exception_handler(RecursionError)
+    async def too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        # JSON nested a thousand deep exhausts the decoder's stack, or a later walk's: the
+        # request's fault wherever it was noticed, so a 422 and never a 500.
+        return problem(422, "nested-too-deeply", "The request's JSON is nested too deeply.")

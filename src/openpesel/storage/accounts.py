@@ -1,19 +1,24 @@
-"""Principals and tokens in the database: the access layer's only storage."""
+"""Principals, tokens, TOTP steps and failed logins: the access layer's only storage."""
 
 from __future__ import annotations
 
 import datetime
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from openpesel.storage import schema as t
+from openpesel.storage.auth_tables import login_failures, totp_steps
 from openpesel.storage.store import Session
 
+# A token row counts only for the principal it was issued to: whoever could forge a
+# signature must not reuse another principal's live jti under a different ``sub``.
 _TOKEN_STATE = select(t.tokens.c.revoked_at, t.principals.c.active).join(
     t.principals, t.principals.c.name == t.tokens.c.principal
-).where(t.tokens.c.jti == bindparam("jti"))
+).where(t.tokens.c.jti == bindparam("jti"), t.tokens.c.principal == bindparam("principal"))
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,9 @@ def remember_token(s: Session, jti: str, principal: str, issued: datetime.dateti
                                            expires_at=expires))
 
 
-def token_usable(s: Session, jti: str) -> bool:
-    row = s.conn.execute(_TOKEN_STATE, {"jti": jti}).first()
+def token_usable(s: Session, jti: str, principal: str) -> bool:
+    """Issued to ``principal`` (the token's ``sub``), not revoked, and its principal active."""
+    row = s.conn.execute(_TOKEN_STATE, {"jti": jti, "principal": principal}).first()
     return row is not None and row.revoked_at is None and bool(row.active)
 
 
@@ -69,3 +75,79 @@ def revoke_token(s: Session, jti: str, now: datetime.datetime) -> bool:
     done = s.conn.execute(update(t.tokens).values(revoked_at=now).where(
         t.tokens.c.jti == jti, t.tokens.c.revoked_at.is_(None)))
     return bool(done.rowcount)
+
+
+def _upsert(s: Session, table: Table, keys: dict[str, Any], values: dict[str, Any],
+            where: Any = None) -> int:
+    """Insert a row, or update the one with these keys (only ``where`` it holds); rows touched."""
+    dialect = postgresql if s.postgres else sqlite
+    statement = dialect.insert(table).values(**keys, **values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_=values, where=where)
+    # RETURNING, not rowcount: SQLAlchemy reports -1 for PostgreSQL's INSERT ... ON CONFLICT.
+    return len(s.conn.execute(statement.returning(table.c[next(iter(keys))])).all())
+
+
+def use_totp_step(s: Session, principal: str, step: int) -> bool:
+    """Record ``step`` as the principal's last TOTP step; False if it or a later one was used.
+
+    One conditional upsert, so two logins racing with the same code cannot both win.
+    """
+    return bool(_upsert(s, totp_steps, {"principal": principal}, {"last_step": step},
+                        where=totp_steps.c.last_step < step))
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """Failed logins of one name from one address, and when it last logged in from there."""
+
+    failures: int
+    last_failure_at: datetime.datetime | None
+    blocked_until: datetime.datetime | None
+    last_success_at: datetime.datetime | None
+
+
+def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite hands back naive times; every time here was written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=datetime.UTC)
+
+
+_f = login_failures.c
+
+
+def attempts(s: Session, name: str, address: str) -> Attempts | None:
+    row = s.conn.execute(select(login_failures).where(
+        _f.name == name, _f.address == address)).first()
+    if row is None:
+        return None
+    return Attempts(row.failures, _utc(row.last_failure_at), _utc(row.blocked_until),
+                    _utc(row.last_success_at))
+
+
+def failures_since(s: Session, name: str, since: datetime.datetime,
+                   ) -> tuple[int, datetime.datetime | None]:
+    """How many failed logins ``name`` had, from any address, since ``since``; the latest."""
+    count, latest = s.conn.execute(select(func.coalesce(func.sum(_f.failures), 0),
+                                          func.max(_f.last_failure_at)).where(
+        _f.name == name, _f.last_failure_at >= since)).one()
+    return int(count), _utc(latest)
+
+
+def record_failure(s: Session, name: str, address: str, failures: int,
+                   at: datetime.datetime, blocked_until: datetime.datetime | None) -> None:
+    _upsert(s, login_failures, {"name": name, "address": address},
+            {"failures": failures, "last_failure_at": at, "blocked_until": blocked_until})
+
+
+def record_success(s: Session, name: str, address: str, at: datetime.datetime) -> None:
+    _upsert(s, login_failures, {"name": name, "address": address},
+            {"failures": 0, "last_failure_at": None, "blocked_until": None,
+             "last_success_at": at})
+
+
+def forget_failures(s: Session, before: datetime.datetime) -> None:
+    """Drop stale failures of names never logged in with (guessed names, mostly)."""
+    s.conn.execute(delete(login_failures).where(_f.last_failure_at < before,
+                                                _f.last_success_at.is_(None)))

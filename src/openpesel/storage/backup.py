@@ -5,6 +5,10 @@
 - PostgreSQL: ``pg_dump`` in custom format (one consistent snapshot) and
   ``pg_restore`` into an empty database.
 
+Neither carries ``local_secrets`` (the token key): whoever holds a backup
+could otherwise mint bearer tokens for the live register. A restore makes a
+fresh token key, so tokens issued before it stop working there too.
+
 ``digest`` hashes the log, the number assignments, the projections and the
 audit log in a fixed order, so "the restored register is the same" is one
 comparison.
@@ -24,7 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from openpesel.errors import StorageError
-from openpesel.storage.store import Store
+from openpesel.storage.auth_tables import local_secrets
+from openpesel.storage.store import LOCAL_SECRETS, Store
 
 DIGESTED = [
     ("events", "seq"), ("pesel_assignments", "pesel"), ("pesel_pools", "birth_date, sex"),
@@ -64,18 +69,41 @@ def backup(store: Store, target: Path) -> None:
         try:
             with copy:
                 source.backup(copy)
+            _leave_out_local_secrets(copy)
         finally:
             copy.close()
             source.close()
         return
-    done = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner", "--file",
+    done = subprocess.run([_tool("pg_dump"), "--format=custom", "--no-owner",
+                           f"--exclude-table-data={local_secrets.name}", "--file",
                            str(target), _libpq(store)], capture_output=True, text=True)
     if done.returncode != 0:
         raise StorageError(f"pg_dump failed: {done.stderr.strip()}")
 
 
+def _leave_out_local_secrets(copy: sqlite3.Connection) -> None:
+    """Delete the copy's local secrets, overwriting their bytes (not just unlinking the row)."""
+    copy.execute("PRAGMA secure_delete = ON")
+    present = copy.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (local_secrets.name,)).fetchone()
+    with copy:
+        if present:
+            copy.execute(f"DELETE FROM {local_secrets.name}")
+
+
 def restore(source: Path, store: Store) -> None:
-    """Restore a backup into an empty register (a new SQLite file, an empty database)."""
+    """Restore a backup into an empty register (a new SQLite file, an empty database).
+
+    The restored register gets fresh local secrets (the token key): the backup
+    carries none, and one made before revision 0007 carried the live key.
+    """
+    _restore(source, store)
+    store.initialise()  # a backup from an older version is brought up to date
+    for name in sorted(LOCAL_SECRETS):
+        store.renew_secret(name)
+
+
+def _restore(source: Path, store: Store) -> None:
     if not source.is_file():
         raise StorageError(f"No backup at {source}.")
     if store.initialised():

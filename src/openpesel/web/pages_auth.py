@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from openpesel.access.credentials import AuthError
+from openpesel.access.credentials import AuthError, LoginThrottled
 from openpesel.access.policy import NEEDS_LEGAL_BASIS
 from openpesel.web.purposes import Purpose
 from openpesel.web.render import landing, page
@@ -17,6 +17,7 @@ from openpesel.web.session import (
     Csrf,
     Seen,
     current_principal,
+    fresh_csrf,
     set_cookie,
     the_gate,
 )
@@ -72,7 +73,12 @@ def login(request: Request, username: Annotated[str, Form(max_length=100)],
         return page(request, "login.html", None, status=429, next=safe_next(next),
                     username=username, error="Too many attempts; wait a moment.")
     try:
-        issued = the_gate(request).login(username, secret, totp.strip() or None)
+        issued = the_gate(request).login(username, secret, totp.strip() or None, client)
+    except LoginThrottled as exc:
+        refused = page(request, "login.html", None, status=429, next=safe_next(next),
+                       username=username, error="Too many attempts; wait a moment.")
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     except AuthError:
         return page(request, "login.html", None, status=401, next=safe_next(next),
                     username=username,
@@ -81,6 +87,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=100)],
     response = RedirectResponse(target if target != "/" else "/start", status_code=303)
     ttl = int(the_gate(request).token_ttl.total_seconds())
     set_cookie(response, request, SESSION_COOKIE, issued.token, ttl)
+    fresh_csrf(request, issued.token)  # rotated at login, bound to the new session
     response.delete_cookie(PURPOSE_COOKIE, path="/")  # a purpose is never inherited
     return response
 
@@ -89,6 +96,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=100)],
 def logout(request: Request, v: Seen) -> Response:
     the_gate(request).revoke(v.principal)
     response = RedirectResponse("/login", status_code=303)
+    fresh_csrf(request)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(PURPOSE_COOKIE, path="/")
     return response

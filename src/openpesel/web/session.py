@@ -4,6 +4,12 @@ The JWT the API hands out is kept in an HttpOnly, SameSite=Strict cookie, so
 scripts cannot read it and other sites cannot send it. Every form carries a
 CSRF token that must equal a second cookie (the double-submit pattern); a
 form posted from anywhere else lacks it and is refused before it is read.
+
+The CSRF token is also bound to the session: it is a nonce with an HMAC over
+the nonce and the session cookie, keyed by the register's token key. A token
+made before login, or for another browser's session, or planted in the
+cookie by someone who cannot compute the HMAC, is refused; login and logout
+hand out a fresh one (OWASP's "signed double-submit cookie").
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from fastapi import Depends, Request, Response
 from openpesel.access.credentials import AuthError
 from openpesel.access.gate import Access, Forbidden, Gate, Principal
 from openpesel.access.policy import PERMISSIONS, Action, Role, decide
+from openpesel.storage.store import TOKEN_KEY
 from openpesel.web.i18n import Translate, translator
 from openpesel.web.purposes import Purpose, effective, incomplete
 
@@ -45,20 +52,43 @@ def set_cookie(response: Response, request: Request, name: str, value: str,
                         secure=request.url.scheme == "https", path="/")
 
 
+def _bind(request: Request, session: str, nonce: str) -> str:
+    key = the_gate(request).store.secret(TOKEN_KEY)
+    tag = hmac.new(key, b"\0".join([b"csrf", session.encode(), nonce.encode()]), "sha256")
+    return f"{nonce}.{tag.hexdigest()}"
+
+
+def _bound(request: Request, token: str) -> bool:
+    """Was ``token`` made for this request's session (or for none, before login)?"""
+    nonce = token.partition(".")[0]
+    session = request.cookies.get(SESSION_COOKIE, "")
+    return bool(nonce) and hmac.compare_digest(token, _bind(request, session, nonce))
+
+
+def fresh_csrf(request: Request, session: str = "") -> str:
+    """A new token bound to ``session`` (the new session cookie at login, "" at logout)."""
+    token = _bind(request, session, secrets.token_urlsafe(24))
+    request.state.new_csrf = token  # set as a cookie by the middleware
+    return token
+
+
 def csrf_token(request: Request) -> str:
-    """The token for this browser's forms, made on its first visit."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
-    if token is None:
-        token = secrets.token_urlsafe(32)
-        request.state.new_csrf = token  # set as a cookie by the middleware
-    return str(token)
+    """The token for this browser's forms: its cookie's, if bound to this session."""
+    made = getattr(request.state, "new_csrf", None)
+    if made:
+        return str(made)
+    held = request.cookies.get(CSRF_COOKIE)
+    if held and _bound(request, held):
+        return held
+    return fresh_csrf(request, request.cookies.get(SESSION_COOKIE, ""))
 
 
 async def check_csrf(request: Request) -> None:
     form = await request.form()
     sent = form.get("csrf")
     expected = request.cookies.get(CSRF_COOKIE)
-    if not (isinstance(sent, str) and expected and hmac.compare_digest(sent, expected)):
+    if not (isinstance(sent, str) and expected and hmac.compare_digest(sent, expected)
+            and _bound(request, expected)):
         raise CsrfRefused()
 
 
