@@ -91,3 +91,29 @@ def make_register(request: pytest.FixtureRequest, store_url: str, tmp_path: Path
     yield make
     for store in stores:
         store.dispose()
+
+
+_FAULT_FILES = {"test_crash.py", "test_crash_server.py", "test_resource_loss.py",
+                "test_concurrency.py", "test_concurrent_registrations.py",
+                "test_fuzz_inputs.py", "test_api_fuzz.py", "test_fp_intake_fuzz.py"}
+_SLOW_FILES = {"test_readme.py", "test_openapi_contract.py", "test_register_stateful.py",
+               "test_identification_ray.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Markers from what a test needs, so ``make check`` can leave the heavy ones out.
+
+    A test is ``postgres`` when it runs on the PostgreSQL store, ``browser`` when
+    it drives Chromium (everything in ``tests/web``), ``fault`` or ``slow`` by its file.
+    """
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        names = set(getattr(item, "fixturenames", ()))
+        if "postgresql" in params.values() or "pg_url" in names:
+            item.add_marker(pytest.mark.postgres)
+        if names & {"browser", "context"} or item.path.parent.name == "web":
+            item.add_marker(pytest.mark.browser)
+        if item.path.name in _FAULT_FILES:
+            item.add_marker(pytest.mark.fault)
+        if item.path.name in _SLOW_FILES:
+            item.add_marker(pytest.mark.slow)

@@ -109,5 +109,7 @@ def test_years_outside_the_encodable_range_are_refused() -> None:
         encode(datetime.date(1799, 12, 31), 0, Sex.MALE)
 
 
-def test_full_width_digits_and_dashes_are_normalised() -> None:
-    assert validate("４４０５１４–０１３５９") == "44051401359"
+def test_dashes_are_normalised_and_full_width_digits_refused() -> None:
+    assert validate("440514-01359") == "44051401359"
+    with pytest.raises(InvalidFormat, match="0-9"):  # issue 14, item 17
+        validate("４４０５１４–０１３５９")

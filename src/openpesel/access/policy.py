@@ -121,16 +121,46 @@ class Decision:
     reason: str = ""
 
 
+MIN_STATED = 5
+MIN_LETTERS = 3
+"""A purpose or a legal basis is words: at least 5 characters, 3 of them letters.
+
+A purpose of "." or a legal basis of "-" satisfied a check for non-blank
+text while telling the person in their access report nothing; the shortest
+honest ones ("audit", "art. 5") pass. A case reference is an identifier, so
+it needs only a letter or a digit.
+"""
+
+
+def stated(text: str | None) -> bool:
+    """Whether ``text`` can be a purpose or a legal basis (see ``MIN_STATED``).
+
+    >>> stated("."), stated("12345"), stated("test"), stated("art. 5"), stated("kontrola")
+    (False, False, False, True, True)
+    """
+    words = (text or "").strip()
+    return len(words) >= MIN_STATED and sum(c.isalpha() for c in words) >= MIN_LETTERS
+
+
 def decide(role: Role, action: Action, purpose: str | None, legal_basis: str | None = None,
            case_ref: str | None = None) -> Decision:
     if action not in PERMISSIONS[role]:
         return Decision(False, f"{_ARTICLE[role]} may not {_WHAT[action]}.")
     if action not in NO_PURPOSE_NEEDED and not (purpose or "").strip():
         return Decision(False, "State the purpose of the request (the X-Purpose header).")
-    if role in NEEDS_LEGAL_BASIS and action in _LAW and not (
-            (legal_basis or "").strip() and (case_ref or "").strip()):
-        return Decision(False, f"{_ARTICLE[role]} must state the legal basis and the case "
-                               "reference.")
+    if action not in NO_PURPOSE_NEEDED and not stated(purpose):
+        return Decision(False, f"State the purpose in words (the X-Purpose header): at least "
+                               f"{MIN_STATED} characters, {MIN_LETTERS} of them letters.")
+    if role in NEEDS_LEGAL_BASIS and action in _LAW:
+        if not ((legal_basis or "").strip() and (case_ref or "").strip()):
+            return Decision(False, f"{_ARTICLE[role]} must state the legal basis and the case "
+                                   "reference.")
+        if not stated(legal_basis):
+            return Decision(False, f"State the legal basis in words (X-Legal-Basis), such as "
+                                   f"'art. 14 ustawy o Policji': at least {MIN_STATED} "
+                                   f"characters, {MIN_LETTERS} of them letters.")
+        if not any(c.isalnum() for c in case_ref or ""):
+            return Decision(False, "The case reference (X-Case-Ref) needs a letter or a digit.")
     return Decision(True)
 
 

@@ -21,10 +21,12 @@ from openpesel.api import (
 from openpesel.api.deps import RateLimited
 from openpesel.api.edge import MAX_BODY, Edge
 from openpesel.api.ratelimit import TokenBucket
+from openpesel.api.warmup import warming
 from openpesel.config import Settings
 
 
-def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> FastAPI:
+def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000,
+               warm_up: bool = True) -> FastAPI:
     # FastAPIOffline serves /docs and /redoc with Swagger UI and ReDoc from its own package,
     # not a CDN: a registry office's network may have no internet (issue 13, item 9).
     app = FastAPIOffline(
@@ -34,7 +36,7 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000) -> Fast
         description="Every read or write of personal data names a principal, a role and a "
                     "purpose (X-Purpose), is checked, and leaves an audit entry the person "
                     "concerned can read. Errors are RFC 9457 problem details.",
-        lifespan=signing_lifespan(gate.store, gate.audit, gate.clock),
+        lifespan=warming(signing_lifespan(gate.store, gate.audit, gate.clock), warm_up),
     )
     app.state.gate = gate
     app.state.bucket = TokenBucket(rate_per_s, burst)

@@ -61,11 +61,15 @@ class DecisionIn(Strict):
     comment: str = Field(min_length=3, max_length=1000)
     candidate: Pesel | None = Field(default=None,
                                     description="The PESEL the subject is the same person as")
+    evidence: str | None = Field(default=None, min_length=3, max_length=200, description=(
+        "The document a \"same\" decision rests on; required when the subject and the "
+        "candidate have no finger in common (docs/adjudication.md, four eyes)"))
 
 
 class DecisionOut(BaseModel):
     case_id: uuid.UUID
-    status: str
+    status: str = Field(description="\"pending\": a first opinion that a second examiner "
+                                    "must confirm; nothing was written to the register yet")
     seqs: list[int]
     pesel: str | None
 
@@ -164,7 +168,8 @@ def evidence(case_id: uuid.UUID, pesel: PeselPath, a: Purposeful, g: TheGate,
 def decide(case_id: uuid.UUID, body: DecisionIn, a: Purposeful, g: TheGate) -> DecisionOut:
     from openpesel.dedup.cases import Decision
 
-    done = g.desk.decide(a, case_id, Decision(body.decision), body.comment, body.candidate)
+    done = g.desk.decide(a, case_id, Decision(body.decision), body.comment, body.candidate,
+                         body.evidence)
     return DecisionOut(case_id=case_id, status=done.case.status.value, seqs=list(done.seqs),
                        pesel=done.pesel)
 

@@ -122,7 +122,7 @@ def payload(kind: ev.Kind, form: Mapping[str, str]) -> tuple[dict[str, Any], dic
         elif f.widget == "json":
             try:
                 data[f.name] = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested a thousand deep
                 unreadable[f.name] = "Give the corrected fields as JSON."
         else:
             data[f.name] = raw

@@ -46,7 +46,7 @@ class Purpose:
         """
         try:
             data = json.loads(raw or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested a thousand deep
             return cls()
         if not isinstance(data, dict):
             return cls()
