@@ -52,7 +52,7 @@ def test_enrolment_shows_quality_per_finger_and_asks_for_a_rescan(
     page.get_by_label("2 · prawy wskazujący").set_input_files(scans["smudged"])
     page.get_by_label(re.compile("^Oznaczenie dokumentu")).fill("DO/2026/88")
     page.get_by_role("button", name="Zapisz odciski").click()
-    expect(page.locator("[role=alert]")).to_contain_text("Rescan finger(s) 2")
+    expect(page.locator("[role=alert]")).to_contain_text("Zeskanuj ponownie palce: 2")
     rows = page.locator("table.quality tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(1)).to_contain_text("Zeskanuj ten palec ponownie")

@@ -9,6 +9,7 @@ tooltip. Pure: evidence in, markup out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,12 @@ PROBE, CANDIDATE, PAIR = "#b42318", "#1d4ed8", "#15803d"
 GAP, TOP, TICK, RADIUS = 24, 26, 11, 4
 
 
-def _side(side: Side, dx: int, colour: str, paired: set[int], label: str) -> list[str]:
+def _same(kind: str) -> str:
+    return kind
+
+
+def _side(side: Side, dx: int, colour: str, paired: set[int], label: str,
+          kind_name: Callable[[str], str]) -> list[str]:
     out = [f'<rect x="{dx}" y="{TOP}" width="{side.width}" height="{side.height}" '
            f'fill="#f8fafc" stroke="#94a3b8"/>',
            f'<text x="{dx + 4}" y="17" font-size="14" fill="{colour}" '
@@ -28,7 +34,7 @@ def _side(side: Side, dx: int, colour: str, paired: set[int], label: str) -> lis
         cx, cy = x + dx, y + TOP
         tip_x, tip_y = cx + TICK * math.cos(angle), cy - TICK * math.sin(angle)
         fill = colour if index in paired else "none"
-        out.append(f'<g class="minutia"><title>{escape(kind)} #{index}</title>'
+        out.append(f'<g class="minutia"><title>{escape(kind_name(kind))} #{index}</title>'
                    f'<circle cx="{cx}" cy="{cy}" r="{RADIUS}" fill="{fill}" '
                    f'stroke="{colour}" stroke-width="1.8"/>'
                    f'<line x1="{cx}" y1="{cy}" x2="{tip_x:.1f}" y2="{tip_y:.1f}" '
@@ -36,13 +42,16 @@ def _side(side: Side, dx: int, colour: str, paired: set[int], label: str) -> lis
     return out
 
 
-def evidence_svg(evidence: Evidence, probe_label: str, candidate_label: str) -> str:
+def evidence_svg(evidence: Evidence, probe_label: str, candidate_label: str,
+                 kind_name: Callable[[str], str] = _same) -> str:
+    """The drawing; ``kind_name`` words a minutia's kind ("ending") in the page's language."""
     probe, candidate = evidence.probe, evidence.candidate
     offset = probe.width + GAP
     width, height = offset + candidate.width, TOP + max(probe.height, candidate.height)
-    body = _side(probe, 0, PROBE, {i for i, _, _ in evidence.pairs}, probe_label)
+    body = _side(probe, 0, PROBE, {i for i, _, _ in evidence.pairs}, probe_label,
+                 kind_name)
     body += _side(candidate, offset, CANDIDATE, {j for _, j, _ in evidence.pairs},
-                  candidate_label)
+                  candidate_label, kind_name)
     for i, j, similarity in evidence.pairs:
         if i < len(probe.minutiae) and j < len(candidate.minutiae):
             px, py = probe.minutiae[i][:2]

@@ -69,7 +69,7 @@ async def record_event(request: Request, v: Seen,
             try:
                 validate(str(number))
             except InvalidNumber as exc:
-                errors[name] = str(exc)
+                errors[name] = v._(str(exc))
     effective = None
     if effective_date.strip():
         try:
@@ -89,9 +89,10 @@ async def record_event(request: Request, v: Seen,
         except Forbidden:
             raise
         except OpenPeselError as exc:
-            errors[_field_of(k, str(exc))] = str(exc)
-        else:
-            return RedirectResponse(f"/persons/{done.pesel}?recorded={k.value}",
+            errors[_field_of(k, str(exc))] = v._(str(exc))
+        else:  # the person's page confirms what was written
+            seqs = ",".join(map(str, done.seqs))
+            return RedirectResponse(f"/persons/{done.pesel}?recorded={seqs}#done",
                                     status_code=303)
     return page(request, "event_form.html", v, status=422, kind=k, fields=forms.fields(k),
                 values=form, errors=errors, pesel=pesel, creating=creating)

@@ -77,9 +77,9 @@ async def enrol(request: Request, v: Seen, pesel: str) -> Response:
                                            accept_low_quality=accept)
             results, recorded = done.fingers, done.recorded
         except LowQuality as exc:
-            error, results = str(exc), _assess(scans)
+            error, results = v._(str(exc)), _assess(scans)
         except OpenPeselError as exc:
-            error = str(exc)
+            error = v._(str(exc))
     return page(request, "fingerprints.html", v, status=200 if recorded else 422,
                 pesel=number, fingers=FINGERS, results=results, recorded=recorded,
                 error=error, document_ref=document_ref)

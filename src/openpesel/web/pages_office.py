@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -13,8 +14,11 @@ from openpesel.number import validate
 from openpesel.registry import events as ev
 from openpesel.registry.search import Query as SearchQuery
 from openpesel.storage.aggregates import Dashboard
-from openpesel.web import charts
+from openpesel.web import charts, forms
+from openpesel.web.display import data
 from openpesel.web.forms import NOT_BY_FORM
+from openpesel.web.i18n import Translate
+from openpesel.web.offers import possible
 from openpesel.web.places import voivodeship
 from openpesel.web.render import page
 from openpesel.web.session import Csrf, Seen, Viewer, the_gate
@@ -67,25 +71,47 @@ def recordable(v: Viewer) -> list[ev.Kind]:
             and (may_record(v.role, k) or v.role.value == "operator")]
 
 
-def _shown(e: ev.Event) -> dict[str, Any]:
-    """An event's payload for the timeline; a fingerprint template is no reading matter."""
-    data = {k: v for k, v in e.payload_json().items() if not k.endswith("_id")}  # internal
+def _shown(e: ev.Event, _: Translate) -> dict[str, Any]:
+    """An event's payload for the timeline, in words: a value from a list of choices
+    ("permanent", "F") is translated, a typed one is the person's data; a
+    fingerprint template is no reading matter."""
+    payload = {k: v for k, v in e.payload_json().items() if not k.endswith("_id")}  # internal
     if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
-        data["fingers"] = [f"{f['finger']} (Q{f['quality']})" for f in data.get("fingers", [])]
-    return data
+        payload["fingers"] = [f"{f['finger']} (Q{f['quality']})"
+                              for f in payload.get("fingers", [])]
+    choices = {f.name: f.choices for f in forms.fields(e.kind)}
+    return {k: _value(val, choices.get(k, ()), _) for k, val in payload.items()}
+
+
+def _value(val: Any, choices: tuple[str, ...], _: Translate) -> Any:
+    if isinstance(val, bool):
+        return _("yes") if val else _("no")
+    if isinstance(val, str) and val in choices:
+        return _(val)
+    if isinstance(val, dict):
+        return data(json.dumps(val, ensure_ascii=False))
+    if isinstance(val, list):
+        return data(", ".join(map(str, val)))
+    return data(val)
 
 
 @router.get("/persons/{pesel}")
-def person(request: Request, v: Seen, pesel: str,
-           as_of: datetime.date | None = None) -> Response:
+def person(request: Request, v: Seen, pesel: str, as_of: datetime.date | None = None,
+           recorded: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The record and its timeline; ``recorded`` names the events just written (the
+    form's redirect), confirmed only if they are on this person's timeline."""
     gate, access = the_gate(request), v.access()
     number = validate(pesel)
     record = gate.show(access, number, as_of)
     history = gate.history(access, number)
-    may_enrol = may_record(v.role, ev.Kind.FINGERPRINTS_ENROLLED) or v.role.value == "operator"
+    today = gate.clock().date()
+    may_enrol = ((may_record(v.role, ev.Kind.FINGERPRINTS_ENROLLED) or v.role.value == "operator")
+                 and possible(ev.Kind.FINGERPRINTS_ENROLLED, record, today))
+    done = [e for e in history if str(e.seq) in recorded.split(",")] if recorded else []
     return page(request, "person.html", v, r=record, pesel=number, as_of=as_of,
-                events=[(e, _shown(e)) for e in history], kinds=recordable(v),
-                may_enrol=may_enrol)
+                events=[(e, _shown(e, v._)) for e in history],
+                kinds=[k for k in recordable(v) if possible(k, record, today)],
+                may_enrol=may_enrol, done=done)
 
 
 @router.get("/check")
@@ -100,5 +126,5 @@ def check(request: Request, v: Seen, pesel: Annotated[str, Form(max_length=20)])
         result = the_gate(request).check_reservation(v.access(), pesel.strip())
     except InvalidNumber as exc:
         return page(request, "check.html", v, status=422, result=None, pesel=pesel,
-                    error=str(exc))
+                    error=v._(str(exc)))
     return page(request, "check.html", v, result=result, pesel=pesel)

@@ -13,6 +13,7 @@ from openpesel.access.gate import access_report
 from openpesel.access.report import to_pdf
 from openpesel.errors import RegisterError
 from openpesel.registry.rules import RESERVE_AGAIN_AFTER
+from openpesel.web.display import local_input
 from openpesel.web.pages_office import _shown
 from openpesel.web.render import page
 from openpesel.web.session import Csrf, Seen, the_gate
@@ -47,7 +48,7 @@ def _portal(request: Request, v: Seen, status: int = 200, error: str | None = No
     if not reserved_now(reserved, str(record["pesel"]), now):
         reserved = None
     return page(request, "me.html", v, status=status, r=record,
-                events=[(e, _shown(e)) for e in history], children=children,
+                events=[(e, _shown(e, v._)) for e in history], children=children,
                 seen=[(i, e) for i, e in seen if e.action != "check"],
                 checks=[(i, e) for i, e in seen if e.action == "check"],
                 reserved=reserved, wait_minutes=int(RESERVE_AGAIN_AFTER.total_seconds() // 60),
@@ -85,7 +86,7 @@ def reserve(request: Request, v: Seen) -> Response:
     try:
         the_gate(request).reserve(v.access())
     except RegisterError as exc:
-        return _portal(request, v, 409, str(exc))
+        return _portal(request, v, 409, v._(str(exc)))
     return RedirectResponse("/me#reservation", status_code=303)
 
 
@@ -95,11 +96,11 @@ def withdraw(request: Request, v: Seen,
     when = None
     if at.strip():
         try:
-            when = datetime.datetime.fromisoformat(at.strip()).replace(tzinfo=datetime.UTC)
+            when = local_input(at.strip())  # typed in Polish time
         except ValueError:
             return _portal(request, v, 422, v._("Give a date and a time."))
     try:
         the_gate(request).withdraw(v.access(), when)
     except RegisterError as exc:
-        return _portal(request, v, 409, str(exc))
+        return _portal(request, v, 409, v._(str(exc)))
     return RedirectResponse("/me#reservation", status_code=303)

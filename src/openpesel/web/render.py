@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from openpesel.access.policy import PERMISSIONS, Action
+from openpesel.web.display import FILTERS
 from openpesel.web.i18n import LANGUAGES, translator
 from openpesel.web.session import Viewer, csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+TEMPLATES.env.filters.update(FILTERS)
 
 MENU: list[tuple[str, str, Action]] = [
     ("/dashboard", "Dashboard", Action.READ_AGGREGATES),
