@@ -8,6 +8,7 @@ from typing import Any
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.service import Register
+from openpesel.storage.store import Store
 
 USC, GMINA = ev.Authority.USC, ev.Authority.GMINA
 
@@ -24,7 +25,7 @@ def event(reg: Register, kind: ev.Kind, pesel: str, on: str, authority: ev.Autho
                               effective_date=datetime.date.fromisoformat(on)))
 
 
-def count_events(reg: Register) -> int:
+def count_events(reg: Register[Store]) -> int:
     with reg.store.read() as s:
         return s.count("events")
 

@@ -25,6 +25,7 @@ from openpesel.dedup.evidence import canvas_size
 from openpesel.errors import RegisterError, StorageError
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
+from openpesel.storage.store import Store
 from tests.adjudication_kit import apply_for, as_role, foreigner, gate_for, scans
 from tests.conftest import Clock
 from tests.office import born, count_events
@@ -45,7 +46,8 @@ def gate(register: Register, tmp_path: Path, clock: Clock) -> Gate:
 
 
 def assignments(gate: Gate) -> int:
-    with gate.store.read() as s:
+    store: Store = gate.store
+    with store.read() as s:
         return s.count("pesel_assignments")
 
 
@@ -132,7 +134,11 @@ def test_the_same_person_gets_no_second_identity(gate: Gate, register: Register,
     assert [c.status for c in gate.desk.queue(EXAMINER)] == [Status.ESCALATED]
     with pytest.raises(RegisterError, match="second examiner"):
         gate.desk.decide(EXAMINER, held.case_id, Decision.SAME, "it is her")
-    done = gate.desk.decide(SECOND, held.case_id, Decision.SAME, "passport photo matches")
+    # Her fingers were never taken, so "same" rests on a document and, below the match
+    # threshold, is a first opinion until another examiner confirms it (four eyes).
+    assert gate.desk.decide(SECOND, held.case_id, Decision.SAME, "passport photo matches",
+                            evidence="passport EX1234567").case.status is Status.PENDING
+    done = gate.desk.decide(EXAMINER, held.case_id, Decision.SAME, "agreed")
     assert done.pesel == olena.pesel and assignments(gate) == numbers
     linked = register.history(olena.pesel)[-1]
     assert linked.kind is ev.Kind.IDENTITY_LINKED and linked.authority is ev.Authority.MINISTER
@@ -146,7 +152,9 @@ def test_two_registered_people_are_linked_by_the_earlier_record(gate: Gate,
     first = born(register, "Anna", "Lysenko", "F", "1985-01-01")
     later = born(register, "Anna", "Lisenko", "F", "1985-01-02")
     case = gate.desk.open_case(EXAMINER, later.pesel, first.pesel)
-    done = gate.desk.decide(EXAMINER, case.case_id, Decision.SAME, "one person, two numbers")
+    gate.desk.decide(EXAMINER, case.case_id, Decision.SAME, "one person, two numbers",
+                     evidence="birth certificate USC/1985/17")
+    done = gate.desk.decide(SECOND, case.case_id, Decision.SAME, "confirmed")
     survivor, duplicate = register.state(first.pesel), register.state(later.pesel)
     assert survivor.duplicates == (duplicate.person_id,)
     assert duplicate.duplicate_of == survivor.person_id and len(done.seqs) == 2

@@ -25,6 +25,7 @@ from openpesel.registry.commands import Command
 from openpesel.registry.history import fold
 from openpesel.registry.service import Register
 from openpesel.registry.state import PersonState
+from openpesel.storage.store import Store
 from tests.office import USC, born, event, projection_snapshot
 
 D = datetime.date.fromisoformat
@@ -250,7 +251,7 @@ _serial = iter(range(10**6))
           suppress_health_check=list(HealthCheck))
 @given(steps=histories(), data=st.data())
 def test_every_field_and_link_of_an_as_of_read_is_a_fold(
-        register: Register, clock: Any, steps: list[tuple[str, dict[str, Any]]],
+        register: Register[Store], clock: Any, steps: list[tuple[str, dict[str, Any]]],
         data: st.DataObject) -> None:
     tag = "abcdefghij"[next(_serial) % 10] + "abcdefghij"[next(_serial) % 10]
     family = _play(register, clock, steps, tag.capitalize())

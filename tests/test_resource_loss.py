@@ -51,7 +51,7 @@ def _cli_birth(cli: Cli, code: int = 0) -> str:
                "birth_place=Opole", code=code)
 
 
-def _audit_size(register: Register) -> int:
+def _audit_size(register: Register[Store]) -> int:
     with register.store.read() as s:
         return s.count("audit_entries")
 

@@ -47,7 +47,7 @@ def browser() -> Iterator[Browser]:
 class Site:
     """The live server, its register, and the people the stories need."""
 
-    def __init__(self, live: Live, register: Register, people: dict[str, str]) -> None:
+    def __init__(self, live: Live, register: Register[Store], people: dict[str, str]) -> None:
         self.live = live
         self.register = register
         self.people = people

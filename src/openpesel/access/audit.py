@@ -4,7 +4,8 @@ An entry is appended inside the transaction of the access it records, so an
 access that rolls back leaves no entry and an entry can never describe an
 access that did not commit. Appending locks the single ``audit_state`` row
 (``FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already
-serialises writers), which makes the indices gap-free and ordered.
+serialises writers), which makes the indices gap-free and ordered. The SQL
+is ``storage/audit_log.py``'s; this module holds the tree, signing and checks.
 
 Appending costs O(1) amortised: the state row carries the tree's right edge
 (the frontier), and each append stores the leaf hash and the subtrees it
@@ -18,47 +19,21 @@ from __future__ import annotations
 import datetime
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import insert, select, tuple_
 
 from openpesel.access import merkle
 from openpesel.access.signing import SignedTreeHead, from_ms, key_id
 from openpesel.access.witness import check_witnessed
 from openpesel.errors import OpenPeselError
-from openpesel.storage.audit_tables import audit_entries, audit_heads, audit_nodes, audit_state
-from openpesel.storage.store import ROWS, Hot, Session
+from openpesel.storage.session import Session
 
 FORMAT_VERSION = 1
 T = TypeVar("T")
-_BATCH = 5000
-_LOCK_STATE = select(audit_state.c.size, audit_state.c.frontier).where(
-    audit_state.c.id == 1).with_for_update()
-_READ_STATE = select(audit_state.c.size, audit_state.c.frontier).where(audit_state.c.id == 1)
-# The append path, as driver SQL (see ``Hot``): an audited birth writes one entry, so these
-# run once per access. SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL locks.
-_e, _n, _st = audit_entries.c, audit_nodes.c, audit_state.c
-_TAKE_STATE = {
-    False: Hot("SELECT size, frontier FROM audit_state WHERE id = 1"),
-    True: Hot("SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE"),
-}
-_ENTRY = Hot("INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)",
-             _e.idx, _e.leaf_hash, _e.entry, _e.person_id)
-_NODE = Hot("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
-            _n.level, _n.idx, _n.hash)
-_STATE = Hot("UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1",
-             _st.size, _st.frontier)
-# PostgreSQL: the entry, the subtrees it completes and the new state in one round trip.
-_APPEND_PG = Hot("""WITH
-    e AS (INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)),
-    n AS (INSERT INTO audit_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex')
-          FROM json_to_recordset(?) AS x(l smallint, i bigint, h text))
-    UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1""",
-                 _e.idx, _e.leaf_hash, _e.entry, _e.person_id, ROWS, _st.size, _st.frontier)
 
 
 class AuditError(OpenPeselError):
@@ -185,19 +160,13 @@ class AuditLog:
         """
         data = entry.canonical()
         leaf = merkle.leaf_hash(data)
-        row = s.run(_TAKE_STATE[s.postgres]).fetchone()
+        row = s.take_audit_state()
         if row is None:
             raise AuditNotInitialised()
-        size = int(row[0])
-        frontier, completed = merkle.push(_split_frontier(bytes(row[1])), size, leaf)
-        state = (size + 1, b"".join(frontier))
-        if s.postgres:
-            nodes = [{"l": level, "i": index, "h": h.hex()} for level, index, h in completed]
-            s.run(_APPEND_PG, size, leaf, data, entry.person_id, nodes, *state)
-        else:
-            s.run(_ENTRY, size, leaf, data, entry.person_id)
-            s.run_many(_NODE, completed)
-            s.run(_STATE, *state)
+        size = row[0]
+        frontier, completed = merkle.push(_split_frontier(row[1]), size, leaf)
+        s.append_audit_entry(size, leaf, data, entry.person_id, completed, size + 1,
+                             b"".join(frontier))
         if self._due(size + 1, entry.at):  # the state row is still locked: heads stay ordered
             self._keep(s, size + 1, frontier, entry.at)
         return size
@@ -214,11 +183,11 @@ class AuditLog:
             return []
         rows = [(entry.canonical(), entry) for entry in entries]
         leaves = [merkle.leaf_hash(data) for data, _ in rows]
-        row = s.run(_TAKE_STATE[s.postgres]).fetchone()
+        row = s.take_audit_state()
         if row is None:
             raise AuditNotInitialised()
-        first = size = int(row[0])
-        frontier = _split_frontier(bytes(row[1]))
+        first = size = row[0]
+        frontier = _split_frontier(row[1])
         nodes: list[tuple[int, int, bytes]] = []
         due = False
         for leaf, (_, entry) in zip(leaves, rows, strict=True):
@@ -226,11 +195,10 @@ class AuditLog:
             nodes.extend(completed)
             size += 1
             due = self._due(size, entry.at) or due
-        s.run_many(_ENTRY, [(first + n, leaf, data, entry.person_id)
-                            for n, (leaf, (data, entry)) in enumerate(zip(leaves, rows,
-                                                                          strict=True))])
-        s.run_many(_NODE, nodes)
-        s.run(_STATE, size, b"".join(frontier))
+        s.append_audit_entries([(first + n, leaf, data, entry.person_id)
+                                for n, (leaf, (data, entry)) in enumerate(zip(leaves, rows,
+                                                                              strict=True))],
+                               nodes, size, b"".join(frontier))
         if due:  # the state row is still locked: heads stay ordered
             self._keep(s, size, frontier, entries[-1].at)
         return list(range(first, size))
@@ -264,9 +232,7 @@ class AuditLog:
     def _keep(self, s: Session, size: int, frontier: list[bytes],
               at: datetime.datetime) -> SignedTreeHead:
         sth = SignedTreeHead.sign(self.key, size, merkle.frontier_root(frontier), at)
-        s.conn.execute(insert(audit_heads).values(
-            size=sth.size, root=sth.root, timestamp_ms=sth.timestamp_ms, key_id=self.key_id,
-            signature=sth.signature))
+        s.keep_audit_head(sth.size, sth.root, sth.timestamp_ms, self.key_id, sth.signature)
         self._signed_at = at
         return sth
 
@@ -283,19 +249,17 @@ class AuditLog:
         return self._run(s, lambda get: merkle.root(get, size))
 
     def latest_head(self, s: Session) -> SignedTreeHead | None:
-        row = s.conn.execute(select(audit_heads).order_by(audit_heads.c.id.desc()).limit(1)).first()
-        return None if row is None else _row_to_head(row)
+        rows = s.audit_heads(latest_only=True)
+        return _row_to_head(rows[0]) if rows else None
 
     def heads(self, s: Session) -> list[tuple[int, SignedTreeHead]]:
-        return [(row.id, _row_to_head(row))
-                for row in s.conn.execute(select(audit_heads).order_by(audit_heads.c.id))]
+        return [(row.id, _row_to_head(row)) for row in s.audit_heads()]
 
     def leaf(self, s: Session, index: int) -> bytes:
-        row = s.conn.execute(select(audit_entries.c.leaf_hash)
-                             .where(audit_entries.c.idx == index)).first()
-        if row is None:
+        leaf = s.audit_leaf(index)
+        if leaf is None:
             raise AuditRangeError(f"The audit log has no entry {index}.")
-        return bytes(row.leaf_hash)
+        return leaf
 
     def inclusion_proof(self, s: Session, index: int, size: int) -> list[bytes]:
         self._check_size(size, self.size(s))
@@ -312,17 +276,13 @@ class AuditLog:
 
     def entries(self, s: Session, offset: int, limit: int) -> list[tuple[int, AuditEntry]]:
         """A page of the log, newest first, for a supervisor to browse."""
-        rows = s.conn.execute(
-            select(audit_entries.c.idx, audit_entries.c.entry)
-            .order_by(audit_entries.c.idx.desc()).offset(offset).limit(limit))
-        return [(row.idx, AuditEntry.from_canonical(bytes(row.entry))) for row in rows]
+        return [(idx, AuditEntry.from_canonical(data))
+                for idx, data in s.audit_entries(offset, limit)]
 
     def entries_for(self, s: Session, person_id: uuid.UUID) -> list[tuple[int, AuditEntry]]:
         """A resident's own entries, oldest first, for their report."""
-        rows = s.conn.execute(
-            select(audit_entries.c.idx, audit_entries.c.entry)
-            .where(audit_entries.c.person_id == person_id).order_by(audit_entries.c.idx))
-        return [(row.idx, AuditEntry.from_canonical(bytes(row.entry))) for row in rows]
+        return [(idx, AuditEntry.from_canonical(data))
+                for idx, data in s.audit_entries_for(person_id)]
 
     # -- verifying ---------------------------------------------------------
 
@@ -346,10 +306,9 @@ class AuditLog:
         key = public_key or self.public_key
         kid = key_id(key)
         problems: list[str] = []
-        heads = [(row.id, _row_to_head(row), bytes(row.key_id)) for row in s.conn.execute(
-            select(audit_heads).order_by(audit_heads.c.id))]
-        state = s.conn.execute(_READ_STATE).first()
-        bound = None if state is None else int(state.size)
+        heads = [(row.id, _row_to_head(row), bytes(row.key_id)) for row in s.audit_heads()]
+        state = s.audit_state()
+        bound = None if state is None else state[0]
         if state is None:
             problems.append("The audit state row is missing.")
         leaves = self._recomputed_leaves(s, problems, bound)
@@ -357,10 +316,10 @@ class AuditLog:
         size = len(leaves)
         recomputed_root = merkle.root(tree.get, size)
         if state is not None:
-            if state.size != size:
-                problems.append(f"The log's counter says {state.size} entries were appended, "
+            if state[0] != size:
+                problems.append(f"The log's counter says {state[0]} entries were appended, "
                                 f"but {size} are present.")
-            elif merkle.frontier_root(_split_frontier(bytes(state.frontier))) != recomputed_root:
+            elif merkle.frontier_root(_split_frontier(state[1])) != recomputed_root:
                 problems.append("The running root kept in the state row does not match the "
                                 "root recomputed from the entries.")
         problems += self._check_nodes(s, tree, size if bound is None else bound)
@@ -373,7 +332,7 @@ class AuditLog:
                            bound: int | None) -> list[bytes]:
         leaves: list[bytes] = []
         expected = 0
-        for row in _iter_entries(s, bound):
+        for row in s.iter_audit_entries(bound):
             if row.idx != expected:
                 missing = (f"entry {expected} is" if row.idx == expected + 1
                            else f"entries {expected}-{row.idx - 1} are")
@@ -408,14 +367,12 @@ class AuditLog:
         """
         wrong: dict[int, list[str]] = {}
         stored = 0
-        for row in s.conn.execute(select(audit_nodes).order_by(audit_nodes.c.level,
-                                                               audit_nodes.c.idx)):
-            level, index = int(row.level), int(row.idx)
+        for level, index, stored_hash in s.audit_nodes():
             if (index + 1) << level > bound:
                 continue  # completed by an append newer than what is being verified
             stored += 1
             try:
-                ok = tree.get(level, index) == bytes(row.hash)
+                ok = tree.get(level, index) == stored_hash
             except merkle.TreeRangeError:
                 ok = False
             if not ok:
@@ -436,10 +393,10 @@ class AuditLog:
     # -- helpers -----------------------------------------------------------
 
     def _state(self, s: Session, lock: bool = False) -> tuple[int, list[bytes]]:
-        row = s.conn.execute(_LOCK_STATE if lock else _READ_STATE).first()
+        row = s.audit_state(lock)
         if row is None:
             raise AuditNotInitialised()
-        return int(row.size), _split_frontier(bytes(row.frontier))
+        return row[0], _split_frontier(row[1])
 
     @staticmethod
     def _check_size(size: int, current: int) -> None:
@@ -461,7 +418,7 @@ class AuditLog:
             return bytes(merkle.HASH_SIZE)
 
         algorithm(record)
-        found = _fetch(s, wanted)
+        found = s.audit_hashes(wanted)
 
         def lookup(level: int, index: int) -> bytes:
             try:
@@ -471,33 +428,6 @@ class AuditLog:
                                  "`audit verify`.") from None
 
         return algorithm(lookup)
-
-
-def _fetch(s: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    leaves = sorted(i for level, i in wanted if level == 0)
-    nodes = sorted((level, i) for level, i in wanted if level > 0)
-    found: dict[tuple[int, int], bytes] = {}
-    if leaves:
-        found.update(((0, int(r.idx)), bytes(r.leaf_hash)) for r in s.conn.execute(
-            select(audit_entries.c.idx, audit_entries.c.leaf_hash)
-            .where(audit_entries.c.idx.in_(leaves))))
-    if nodes:
-        found.update(((int(r.level), int(r.idx)), bytes(r.hash)) for r in s.conn.execute(
-            select(audit_nodes).where(tuple_(audit_nodes.c.level, audit_nodes.c.idx).in_(nodes))))
-    return found
-
-
-def _iter_entries(s: Session, bound: int | None) -> Iterator[Any]:
-    last = -1
-    while True:
-        query = select(audit_entries).where(audit_entries.c.idx > last)
-        if bound is not None:
-            query = query.where(audit_entries.c.idx < bound)
-        rows = s.conn.execute(query.order_by(audit_entries.c.idx).limit(_BATCH)).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].idx
 
 
 def _split_frontier(blob: bytes) -> list[bytes]:

@@ -5,8 +5,9 @@ register's names within its edit budget, each with how close it is. A
 person's score is the mean over the words of the closest name they carry for
 it (a name no longer carried counts ``FORMER_NAME_WEIGHT`` of that). Hits are
 ranked by score, then birth date, then person id: an order the name index
-(``storage/search_index.py``) can produce without sorting, so that a query
-costs about what its page costs, not what its names' bearers cost.
+(``ports.NameIndex``, ``storage/search_index.py``) can produce without sorting,
+so that a query costs about what its page costs, not what its names' bearers
+cost.
 
 Two plans give that same ranking:
 
@@ -45,8 +46,15 @@ from rapidfuzz.distance import Levenshtein
 from openpesel.errors import InvalidEvent
 from openpesel.number import Sex, is_valid, validate
 from openpesel.registry.names import max_edits, tokens
-from openpesel.storage import search_index as ix
-from openpesel.storage.store import PersonFilter, Session
+from openpesel.registry.ports import (
+    EARLIEST,
+    LATEST,
+    Key,
+    NameIndex,
+    Narrowing,
+    PersonFilter,
+    SearchSession,
+)
 
 FORMER_NAME_WEIGHT = 0.9
 """A name someone no longer carries still finds them, but after those who carry it."""
@@ -101,7 +109,7 @@ Ranked = tuple[float, datetime.date, uuid.UUID]
 """(score, birth date, person id): what a hit is ranked by."""
 
 
-def search(s: Session, q: Query) -> list[Hit]:
+def search(s: SearchSession, q: Query) -> list[Hit]:
     if q.teryt is not None and not re.fullmatch(r"\d{2,7}", q.teryt):
         raise InvalidEvent("A place is given as a TERYT code prefix of 2 to 7 digits.")
     words = tokens(q.text)
@@ -118,16 +126,16 @@ def search(s: Session, q: Query) -> list[Hit]:
     vocabulary = [_closeness(s, word) for word in words]
     if not all(vocabulary) or q.limit <= 0:
         return []
-    where = ix.Narrowing(
+    where = Narrowing(
         sexes=tuple(x.value for x in Sex) if q.sex is None else (q.sex,),
-        born_from=born_from or ix.EARLIEST, born_to=born_to or ix.LATEST, teryt=q.teryt)
-    with ix.planned_for_these_values(s.conn):
-        ranked = rank(s, vocabulary, where, q.limit)
-        rows = ix.people(s.conn, [pid for _, _, pid in ranked])
+        born_from=born_from or EARLIEST, born_to=born_to or LATEST, teryt=q.teryt)
+    with s.name_index() as ix:
+        ranked = rank(ix, vocabulary, where, q.limit)
+        rows = ix.people([pid for _, _, pid in ranked])
     return [_hit(rows[pid], score) for score, _, pid in ranked if pid in rows]
 
 
-def rank(s: Session, vocabulary: list[dict[str, float]], where: ix.Narrowing,
+def rank(ix: NameIndex, vocabulary: list[dict[str, float]], where: Narrowing,
          limit: int) -> list[Ranked]:
     """The first ``limit`` people carrying a close name for every word, best first."""
     options = [sorted((_Option(_worth(c, roles), name, roles)
@@ -135,24 +143,24 @@ def rank(s: Session, vocabulary: list[dict[str, float]], where: ix.Narrowing,
                       reverse=True)
                for closeness in vocabulary]
     counts = [sum(c.values()) for c in ix.count_bearers(
-        s.conn, [(sorted(closeness), CURRENT + FORMER) for closeness in vocabulary], where,
+        [(sorted(closeness), CURRENT + FORMER) for closeness in vocabulary], where,
         GATHER_CAP)]
     fewest = min(range(len(counts)), key=counts.__getitem__)
     gathered = None
     if counts[fewest] < GATHER_CAP:
-        gathered = _gathered(s, sorted(vocabulary[fewest]), options, where, limit, GATHER_CAP)
-    elif where.teryt is not None and ix.count_residents(s.conn, where, PLACE_CAP) < PLACE_CAP:
-        gathered = _gathered(s, None, options, where, limit, PLACE_CAP)
+        gathered = _gathered(ix, sorted(vocabulary[fewest]), options, where, limit, GATHER_CAP)
+    elif where.teryt is not None and ix.count_residents(where, PLACE_CAP) < PLACE_CAP:
+        gathered = _gathered(ix, None, options, where, limit, PLACE_CAP)
     # None: more people came than were counted a moment ago (a concurrent writer); the
     # walk is right whatever their number.
-    return _walked(s, options, where, limit) if gathered is None else gathered
+    return _walked(ix, options, where, limit) if gathered is None else gathered
 
 
-def _gathered(s: Session, driver: list[str] | None, options: list[list[_Option]],
-              where: ix.Narrowing, limit: int, cap: int) -> list[Ranked] | None:
+def _gathered(ix: NameIndex, driver: list[str] | None, options: list[list[_Option]],
+              where: Narrowing, limit: int, cap: int) -> list[Ranked] | None:
     """Score everyone the driver names (or the place) bring, as ``_walked`` would rank them."""
     keys = [[(o.name, o.roles) for o in word] for word in options]
-    rows = ix.gather(s.conn, driver, keys, where, cap)
+    rows = ix.gather(driver, keys, where, cap)
     if rows is None:
         return None
     ranked, scored = [], set()
@@ -165,7 +173,7 @@ def _gathered(s: Session, driver: list[str] | None, options: list[list[_Option]]
     return [(-negative, b, p) for negative, b, p in heapq.nsmallest(limit, ranked)]
 
 
-def _walked(s: Session, options: list[list[_Option]], where: ix.Narrowing,
+def _walked(ix: NameIndex, options: list[list[_Option]], where: Narrowing,
             limit: int) -> list[Ranked]:
     """Rank by walking one combination of names after another, best first."""
     bearers: dict[tuple[str, tuple[str, ...]], dict[str, int]] = {}
@@ -177,12 +185,12 @@ def _walked(s: Session, options: list[list[_Option]], where: ix.Narrowing,
         fresh = sorted({(o.name, o.roles) for c in tier for o in c} - bearers.keys())
         if fresh:
             bearers.update(zip(fresh, ix.count_bearers(
-                s.conn, [([name], roles) for name, roles in fresh], where, GATHER_CAP),
+                [([name], roles) for name, roles in fresh], where, GATHER_CAP),
                 strict=True))
         # Each list is in index order. Of the (limit - found) people still wanted, none
         # lies deeper in a list than that plus the (found) people already ranked, who
         # may be in it again: so every list is cut at ``limit``.
-        lists: list[list[ix.Key]] = []
+        lists: list[list[Key]] = []
         for combination in tier:
             for sex in where.sexes:
                 sizes = [bearers[o.name, o.roles][sex] for o in combination]
@@ -190,7 +198,7 @@ def _walked(s: Session, options: list[list[_Option]], where: ix.Narrowing,
                     continue
                 first = min(range(len(sizes)), key=sizes.__getitem__)
                 others = [(o.name, o.roles) for i, o in enumerate(combination) if i != first]
-                lists.append(ix.walk(s.conn, (combination[first].name, combination[first].roles),
+                lists.append(ix.walk((combination[first].name, combination[first].roles),
                                      others, sex, where, limit))
         for birth_date, person_id in heapq.merge(*lists):
             if person_id not in seen:
@@ -230,7 +238,7 @@ def _hit(r: Any, score: float) -> Hit:
                round(float(score), 3))
 
 
-def _closeness(s: Session, word: str) -> dict[str, float]:
+def _closeness(s: SearchSession, word: str) -> dict[str, float]:
     """The register's names within the word's edit budget, each with how close it is."""
     closeness: dict[str, float] = {}
     for name in s.names_like(word):

@@ -14,7 +14,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import Sex, validate
@@ -29,6 +31,7 @@ from openpesel.registry.kin import (
     named_parents,
     relatives,
 )
+from openpesel.registry.ports import NumberTaken, RegisterSession, RegisterStore
 from openpesel.registry.rules import age_on, date_range
 from openpesel.registry.search import Hit, Query, search
 from openpesel.registry.state import PersonState
@@ -39,9 +42,12 @@ from openpesel.registry.transfer import (
     to_command,
     to_event,
 )
-from openpesel.storage.store import NumberTaken, Session, Store
 
 T = TypeVar("T")
+StoreT = TypeVar("StoreT", bound=RegisterStore, default=Any)
+"""The store a ``Register`` was given, as its owner knows it (``register.store``): the
+register itself only uses the ``RegisterStore`` port. ``Any`` where left unsaid."""
+
 
 PARENT_MIN_AGE_YEARS = 12
 PATERNITY_AFTER_DEATH_DAYS = 300
@@ -91,22 +97,19 @@ class _Forward:
 
 
 class Batch:
-    def __init__(self, register: Register, session: Session) -> None:
+    def __init__(self, register: Register[Any], session: RegisterSession) -> None:
         self._register = register
         self._session = session
 
     def record(self, command: Command) -> Recorded:
-        mark = len(self._session.pending_names)
-        try:
-            with self._session.conn.begin_nested():
-                return self._register._record(self._session, command)
-        except Exception:
-            del self._session.pending_names[mark:]  # rolled back with the savepoint
-            raise
+        with self._session.savepoint():
+            return self._register._record(self._session, command)
 
 
-class Register:
-    def __init__(self, store: Store, clock: Callable[[], datetime.datetime] = utcnow) -> None:
+class Register(Generic[StoreT]):
+    """The register's use cases over any store that implements ``RegisterStore``."""
+
+    def __init__(self, store: StoreT, clock: Callable[[], datetime.datetime] = utcnow) -> None:
         self.store = store
         self.clock = clock
 
@@ -127,7 +130,7 @@ class Register:
         with self.store.write() as s:
             yield Batch(self, s)
 
-    def record_in(self, s: Session, c: Command) -> Recorded:
+    def record_in(self, s: RegisterSession, c: Command) -> Recorded:
         """Record inside the caller's transaction (so an audit entry can share it)."""
         return self._record(s, c)
 
@@ -147,7 +150,7 @@ class Register:
             raise RegisterError(
                 f"A {authority.value} may not correct a {kind.value} entry; only {allowed} may.")
 
-    def _record(self, s: Session, c: Command) -> Recorded:
+    def _record(self, s: RegisterSession, c: Command) -> Recorded:
         self._check_authority(c.kind, c.authority)
         if not c.document_ref.strip():
             raise RegisterError("Every event needs the reference of its document.")
@@ -189,7 +192,7 @@ class Register:
                 event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
         return Recorded(person_id, after.pesel, tuple(seqs))
 
-    def record_file(self, lines: Iterable[str], session: Session | None = None
+    def record_file(self, lines: Iterable[str], session: RegisterSession | None = None
                     ) -> list[Recorded]:
         """Record a JSONL file of commands: all of it, or (naming the bad line) none."""
         with self._in(session, write=True) as s:
@@ -203,7 +206,8 @@ class Register:
             raise RegisterError(reason)
         return c
 
-    def import_events(self, lines: Iterable[str], session: Session | None = None) -> Imported:
+    def import_events(self, lines: Iterable[str],
+                      session: RegisterSession | None = None) -> Imported:
         """Fill an empty register from an export, keeping its ids and transaction times.
 
         An export is a register's whole history, so it may only start one: into
@@ -233,7 +237,7 @@ class Register:
         except OpenPeselError as exc:
             raise ImportFailed(f"line {number}: {exc}") from None
 
-    def _replay(self, s: Session, e: ev.Event, new_seq: dict[int, int]) -> int:
+    def _replay(self, s: RegisterSession, e: ev.Event, new_seq: dict[int, int]) -> int:
         self._check_authority(e.kind, e.authority)
         supersedes = None
         if e.supersedes is not None:
@@ -246,11 +250,11 @@ class Register:
             self._unused(s, cast("ev.Birth", e.payload).pesel or "")
         return self._append_to(s, replace(e, supersedes=supersedes))
 
-    def _append_to(self, s: Session, event: ev.Event) -> int:
+    def _append_to(self, s: RegisterSession, event: ev.Event) -> int:
         log = s.events_for(event.person_id)
         return self._append(s, log, event, fold(log) if log else None)[0]
 
-    def _append(self, s: Session, log: list[ev.Event], event: ev.Event,
+    def _append(self, s: RegisterSession, log: list[ev.Event], event: ev.Event,
                 before: PersonState | None) -> tuple[int, PersonState]:
         """Write the event, prove the history still folds, then number and project it."""
         check_dates(event)
@@ -273,7 +277,7 @@ class Register:
         s.project(before, after)
         return seq, after
 
-    def _create(self, s: Session, c: Command, p: ev.Birth) -> Recorded:
+    def _create(self, s: RegisterSession, c: Command, p: ev.Birth) -> Recorded:
         updates: dict[str, Any] = {}
         parents = self._parents(s, p)
         for role, parent in parents:
@@ -299,7 +303,7 @@ class Register:
             return Recorded(person_id, after.pesel, (seq,))
 
     @staticmethod
-    def _unused(s: Session, pesel: str) -> str:
+    def _unused(s: RegisterSession, pesel: str) -> str:
         """A number given from outside (an import, a migration) must be new to the register."""
         number = validate(pesel)
         if s.holder(number) is not None:
@@ -323,7 +327,7 @@ class Register:
                 f"{PATERNITY_AFTER_DEATH_DAYS} days before {born} (KRO art. 62).")
 
     def _resolve_references(
-        self, s: Session, kind: ev.Kind, p: ev.Payload
+        self, s: RegisterSession, kind: ev.Kind, p: ev.Payload
     ) -> tuple[ev.Payload, list[uuid.UUID]]:
         """Replace PESELs of other people in the payload with their stable ids and names."""
         updates: dict[str, Any] = {}
@@ -341,7 +345,7 @@ class Register:
             updates |= self._parent_fields(self._parents(s, p))
         return (p.model_copy(update=updates) if updates else p), others
 
-    def _parents(self, s: Session, p: ev.ParentFields) -> list[tuple[str, PersonState]]:
+    def _parents(self, s: RegisterSession, p: ev.ParentFields) -> list[tuple[str, PersonState]]:
         """The parents a payload names by PESEL, as they stand in the register."""
         return [(role, self._state(s, self._current_holder(s, given)))
                 for role in ("mother", "father")
@@ -358,7 +362,7 @@ class Register:
         return fields
 
     @staticmethod
-    def _allocate(s: Session, born: datetime.date, precision: str, sex: Sex,
+    def _allocate(s: RegisterSession, born: datetime.date, precision: str, sex: Sex,
                   check_later: bool = False) -> str:
         """A new number on the first day of the known birth period with one free."""
         first, last = date_range(born, precision)
@@ -366,7 +370,7 @@ class Register:
                            for d in range((last - first).days + 1)), sex,
                           check_later=check_later)
 
-    def _with_new_number(self, s: Session, state: PersonState, p: ev.Payload) -> ev.Payload:
+    def _with_new_number(self, s: RegisterSession, state: PersonState, p: ev.Payload) -> ev.Payload:
         sex = cast("Sex", getattr(p, "sex", state.sex))
         born = cast("datetime.date", getattr(p, "birth_date", state.birth_date))
         new_pesel = getattr(p, "new_pesel", None)
@@ -378,7 +382,8 @@ class Register:
             new_pesel = self._unused(s, new_pesel)
         return p.model_copy(update={"new_pesel": new_pesel, "old_pesel": state.pesel})
 
-    def _mirror(self, s: Session, spouse_id: uuid.UUID, me: PersonState, event: ev.Event) -> int:
+    def _mirror(self, s: RegisterSession, spouse_id: uuid.UUID, me: PersonState,
+                event: ev.Event) -> int:
         update: dict[str, Any] = {"spouse_id": me.person_id, "family_name": None}
         if event.kind is ev.Kind.MARRIED:
             update |= {"spouse_first_name": me.first_names[0], "spouse_family_name": me.family_name}
@@ -401,7 +406,7 @@ class Register:
     # -- reads -----------------------------------------------------------
 
     @staticmethod
-    def _current_holder(s: Session, pesel: str) -> uuid.UUID:
+    def _current_holder(s: RegisterSession, pesel: str) -> uuid.UUID:
         number = validate(pesel)
         held = s.holder(number)
         if held is None:
@@ -414,14 +419,15 @@ class Register:
         return person_id
 
     @staticmethod
-    def _state(s: Session, person_id: uuid.UUID) -> PersonState:
+    def _state(s: RegisterSession, person_id: uuid.UUID) -> PersonState:
         state = fold(s.events_for(person_id))
         if state is None:
             raise PersonNotFound()
         return state
 
     @contextmanager
-    def _in(self, session: Session | None, write: bool = False) -> Iterator[Session]:
+    def _in(self, session: RegisterSession | None,
+            write: bool = False) -> Iterator[RegisterSession]:
         """Use the caller's transaction (an audited access), or open one of our own."""
         if session is not None:
             yield session
@@ -429,7 +435,7 @@ class Register:
             with self.store.write() if write else self.store.read() as s:
                 yield s
 
-    def resolve(self, pesel: str, session: Session | None = None) -> uuid.UUID:
+    def resolve(self, pesel: str, session: RegisterSession | None = None) -> uuid.UUID:
         """The person who holds or once held ``pesel`` (a retired number still finds them)."""
         number = validate(pesel)
         with self._in(session) as s:
@@ -438,14 +444,14 @@ class Register:
             raise PersonNotFound(f"No person with PESEL {number} is in the register.")
         return held[0]
 
-    def state(self, pesel: str, session: Session | None = None) -> PersonState:
+    def state(self, pesel: str, session: RegisterSession | None = None) -> PersonState:
         """The current state of whoever holds or held ``pesel``."""
         with self._in(session) as s:
             return self._state(s, self.resolve(pesel, s))
 
     def show(self, pesel: str, as_of: datetime.date | None = None,
              known_at: datetime.datetime | None = None,
-             session: Session | None = None) -> dict[str, Any]:
+             session: RegisterSession | None = None) -> dict[str, Any]:
         """The record (current, or as of a date as known at a moment) with linked people."""
         with self._in(session) as s:
             person_id = self.resolve(pesel, s)
@@ -468,7 +474,7 @@ class Register:
         return record
 
     @staticmethod
-    def _links_then(s: Session, state: PersonState, as_of: datetime.date | None,
+    def _links_then(s: RegisterSession, state: PersonState, as_of: datetime.date | None,
                     known_at: datetime.datetime | None
                     ) -> tuple[list[tuple[str, uuid.UUID]], dict[uuid.UUID, Relative]]:
         """Links from the same bitemporal fold as the record: each relative folded too.
@@ -487,11 +493,11 @@ class Register:
         links = links_as_of(state, folded, children)
         return links, {o: Relative.of_state(folded[o]) for _, o in links}
 
-    def search(self, query: Query, session: Session | None = None) -> list[Hit]:
+    def search(self, query: Query, session: RegisterSession | None = None) -> list[Hit]:
         with self._in(session) as s:
             return search(s, query)
 
-    def history(self, pesel: str, session: Session | None = None) -> list[ev.Event]:
+    def history(self, pesel: str, session: RegisterSession | None = None) -> list[ev.Event]:
         with self._in(session) as s:
             return s.events_for(self.resolve(pesel, s))
 
@@ -499,7 +505,7 @@ class Register:
         with self.store.read() as s:
             yield from s.iter_events()
 
-    def rebuild_projections(self, session: Session | None = None) -> int:
+    def rebuild_projections(self, session: RegisterSession | None = None) -> int:
         """Replay the whole log into fresh projections; returns the number of people."""
         with self._in(session, write=True) as s:
             s.clear_projections()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import distinct, extract, func, literal_column, select
 
 from openpesel.storage import schema as t
-from openpesel.storage.store import Session
+from openpesel.storage.session import Session
 
 AGE_BAND = 5
 OLDEST_BAND = 100

@@ -17,7 +17,8 @@ from sqlalchemy import delete, func, insert, select
 from openpesel.registry import events as ev
 from openpesel.storage import schema as t
 from openpesel.storage.case_tables import abis_references, adjudication_log
-from openpesel.storage.store import Session, row_to_event
+from openpesel.storage.event_log import row_to_event
+from openpesel.storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,19 @@ def append_entry(s: Session, case_id: uuid.UUID, kind: str, at: datetime.datetim
     return int(s.conn.execute(insert(adjudication_log).values(
         case_id=case_id, kind=kind, at=at, principal=principal, body=body,
     ).returning(adjudication_log.c.seq)).scalar_one())
+
+
+def lock_case(s: Session, case_id: uuid.UUID) -> None:
+    """Serialise decisions on one case until the transaction ends.
+
+    Without it two examiners confirming the same first opinion at once could
+    both read "pending" and both link the records. PostgreSQL locks the case's
+    ``opened`` row (a row lock, which the log's no-UPDATE trigger does not
+    see); SQLite's ``BEGIN IMMEDIATE`` already serialises writers.
+    """
+    s.conn.execute(select(adjudication_log.c.seq)
+                   .where(adjudication_log.c.case_id == case_id)
+                   .where(adjudication_log.c.kind == "opened").with_for_update())
 
 
 def entries(s: Session, case_id: uuid.UUID | None = None) -> list[CaseEntry]:

@@ -17,11 +17,9 @@ business; this module only knows the tables.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -44,7 +42,24 @@ from sqlalchemy import (
     union_all,
 )
 
+from openpesel.registry.ports import EARLIEST, LATEST, Key, NameIndex, NameKey, Narrowing
 from openpesel.storage import schema
+from openpesel.storage.driver import Transaction
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "Key",
+    "NameKey",
+    "NameSearch",
+    "Narrowing",
+    "PostgresNameSearch",
+    "count_bearers",
+    "count_residents",
+    "gather",
+    "people",
+    "walk",
+]
 
 # ``person_names`` as revision 0005 leaves it. ``schema.person_names`` describes
 # only the columns its writers write; the triggers fill the other three.
@@ -58,34 +73,6 @@ name_keys = Table(
     Column("birth_date", Date),
     Column("teryt", String(7)),
 )
-
-EARLIEST = datetime.date(1, 1, 1)
-LATEST = datetime.date(9999, 12, 31)
-
-Key = tuple[datetime.date, uuid.UUID]
-"""Where a bearer stands in the index's order, after name and sex."""
-
-
-@dataclass(frozen=True)
-class Narrowing:
-    """The filters of a search, in the form the index takes them.
-
-    ``teryt`` is a prefix of digits; ``teryt_range`` turns it into a range of
-    the column, because a range of digit strings is a range in any collation,
-    whereas ``LIKE 'prefix%'`` uses an index only under the C collation.
-    """
-
-    sexes: tuple[str, ...]
-    born_from: datetime.date = EARLIEST
-    born_to: datetime.date = LATEST
-    teryt: str | None = None
-
-    def teryt_range(self) -> tuple[str, str]:
-        assert self.teryt is not None
-        if set(self.teryt) == {"9"}:
-            return self.teryt, "9" * 8  # longer than any code: after all of them
-        return self.teryt, str(int(self.teryt) + 1).zfill(len(self.teryt))
-
 
 @cache
 def _count_names(groups: int, sexes: int) -> Select[Any]:
@@ -175,32 +162,6 @@ def walk(conn: Connection, driver: tuple[str, Sequence[str]],
         params["teryt_from"], params["teryt_to"] = where.teryt_range()
     query = _walk(len(others), where.teryt is not None)
     return [(r.birth_date, r.person_id) for r in conn.execute(query, params)]
-
-
-@contextmanager
-def planned_for_these_values(conn: Connection) -> Iterator[None]:
-    """Keep psycopg from preparing search statements, so PostgreSQL plans each for its values.
-
-    psycopg prepares a statement after five runs, and PostgreSQL then settles on a
-    generic plan, blind to how many people carry the names asked for. For a walk that
-    is a nested loop where merging two index ranges is several times faster (at 1 M
-    residents 1 ms against 4.5 ms); for the capped count of "Anna" among 12 M residents
-    it was 220 ms against 0.5 ms for the plan made for the values.
-    """
-    raw = conn.connection.driver_connection if conn.dialect.name == "postgresql" else None
-    if raw is None:
-        yield
-        return
-    threshold = raw.prepare_threshold
-    raw.prepare_threshold = None
-    try:
-        yield
-    finally:
-        raw.prepare_threshold = threshold
-
-
-NameKey = tuple[str, Sequence[str]]
-"""A name and the roles it counts in (current, or former)."""
 
 
 @cache
@@ -305,3 +266,59 @@ def people(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
     return {r.person_id: r for r in conn.execute(_people(), {"ids": list(ids)})}
+
+
+class _BoundIndex:
+    """The statements above, bound to one transaction's connection (``ports.NameIndex``)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def count_bearers(self, groups: Sequence[tuple[Sequence[str], Sequence[str]]],
+                      where: Narrowing, cap: int) -> list[dict[str, int]]:
+        return count_bearers(self.conn, groups, where, cap)
+
+    def count_residents(self, where: Narrowing, cap: int) -> int:
+        return count_residents(self.conn, where, cap)
+
+    def walk(self, driver: NameKey, others: Sequence[NameKey], sex: str, where: Narrowing,
+             limit: int) -> list[Key]:
+        return walk(self.conn, driver, others, sex, where, limit)
+
+    def gather(self, driver: Sequence[str] | None, options: Sequence[Sequence[NameKey]],
+               where: Narrowing, cap: int) -> list[Any] | None:
+        return gather(self.conn, driver, options, where, cap)
+
+    def people(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        return people(self.conn, ids)
+
+
+class NameSearch(Transaction):
+    """A session's name index: SQLite plans every statement for its values anyway."""
+
+    @contextmanager
+    def name_index(self) -> Iterator[NameIndex]:
+        yield _BoundIndex(self.conn)
+
+
+class PostgresNameSearch(NameSearch):
+    @contextmanager
+    def name_index(self) -> Iterator[NameIndex]:
+        """Keep psycopg from preparing search statements, so PostgreSQL plans each for its values.
+
+        psycopg prepares a statement after five runs, and PostgreSQL then settles on a
+        generic plan, blind to how many people carry the names asked for. For a walk that
+        is a nested loop where merging two index ranges is several times faster (at 1 M
+        residents 1 ms against 4.5 ms); for the capped count of "Anna" among 12 M residents
+        it was 220 ms against 0.5 ms for the plan made for the values.
+        """
+        raw = self.conn.connection.driver_connection
+        if raw is None:
+            yield _BoundIndex(self.conn)
+            return
+        threshold = raw.prepare_threshold
+        raw.prepare_threshold = None
+        try:
+            yield _BoundIndex(self.conn)
+        finally:
+            raw.prepare_threshold = threshold

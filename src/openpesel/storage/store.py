@@ -19,7 +19,6 @@ from alembic.config import Config
 from sqlalchemy import inspect
 
 from openpesel.registry.ports import NumberTaken
-from openpesel.registry.projection import name_rows
 from openpesel.storage.driver import ROWS, Hot
 from openpesel.storage.engine import make_engine, translated_errors
 from openpesel.storage.event_log import row_to_event
@@ -27,7 +26,7 @@ from openpesel.storage.secrets import LOCAL_SECRETS, POOL_KEY, TOKEN_KEY
 from openpesel.storage.session import Session, session_class
 
 __all__ = ["LOCAL_SECRETS", "POOL_KEY", "ROWS", "TOKEN_KEY", "Hot", "NumberTaken", "Session",
-           "Store", "name_rows", "row_to_event"]
+           "Store", "row_to_event"]
 """``Store``, and what other modules still import from here rather than from its home."""
 
 

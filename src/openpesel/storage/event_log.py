@@ -1,0 +1,99 @@
+"""The append-only event log: appending an event, reading a person's or everyone's.
+
+The database refuses UPDATE and DELETE on ``events`` (a trigger on both
+engines); this module only ever inserts and selects.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+
+from openpesel.registry import events as ev
+from openpesel.registry.ports import NumberTaken
+from openpesel.storage import schema as t
+from openpesel.storage.driver import Hot, Transaction
+
+_a, _e = t.pesel_assignments.c, t.events.c
+_APPEND = Hot("""INSERT INTO events (person_id, kind, payload, effective_date, recorded_at,
+    authority, document_ref, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq""",
+              _e.person_id, _e.kind, _e.payload, _e.effective_date, _e.recorded_at,
+              _e.authority, _e.document_ref, _e.supersedes)
+_APPEND_UNLESS_HELD = Hot("""INSERT INTO events (person_id, kind, payload, effective_date,
+    recorded_at, authority, document_ref, supersedes) SELECT ?, ?, ?, ?, ?, ?, ?, ?
+    WHERE NOT EXISTS (SELECT 1 FROM pesel_assignments WHERE pesel = ?) RETURNING seq""",
+                          *_APPEND.columns, _a.pesel)
+_EVENTS_FOR = select(t.events).where(t.events.c.person_id == bindparam("pid")).order_by(
+    t.events.c.seq)
+
+
+def utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment
+
+
+def row_to_event(row: Any) -> ev.Event:
+    kind = ev.Kind(row.kind)
+    recorded = utc(row.recorded_at)
+    assert recorded is not None
+    return ev.Event(
+        person_id=row.person_id,
+        kind=kind,
+        payload=ev.parse_payload(kind, row.payload),
+        effective_date=row.effective_date,
+        authority=ev.Authority(row.authority),
+        document_ref=row.document_ref,
+        recorded_at=recorded,
+        seq=row.seq,
+        supersedes=row.supersedes,
+    )
+
+
+class EventLog(Transaction):
+    """The log's statements."""
+
+    _unchecked: set[str]
+    """Numbers allocated with ``check_later`` (``numbers.PostgresNumbers``), checked here."""
+
+    def append(self, event: ev.Event) -> int:
+        """Append ``event``; a new person's number allocated with ``check_later`` is
+        checked in the same statement, raising ``NumberTaken`` if it is held."""
+        values = (event.person_id, event.kind.value, event.payload_json(), event.effective_date,
+                  event.recorded_at, event.authority.value, event.document_ref, event.supersedes)
+        pesel = getattr(event.payload, "pesel", None)
+        if pesel not in self._unchecked or event.kind not in ev.CREATING_KINDS:
+            return int(self.run(_APPEND, *values).fetchone()[0])
+        self._unchecked.discard(pesel)
+        row = self.run(_APPEND_UNLESS_HELD, *values, pesel).fetchone()
+        if row is None:
+            raise NumberTaken(pesel)
+        return int(row[0])
+
+    def events_for(self, person_id: uuid.UUID) -> list[ev.Event]:
+        return [row_to_event(r) for r in self.conn.execute(_EVENTS_FOR, {"pid": person_id})]
+
+    def iter_events(self, batch: int = 5000) -> Iterator[ev.Event]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                select(t.events).where(t.events.c.seq > last).order_by(t.events.c.seq).limit(batch)
+            ).all()
+            if not rows:
+                return
+            for r in rows:
+                yield row_to_event(r)
+            last = rows[-1].seq
+
+    def has_events(self) -> bool:
+        """Whether the log holds anything: one index probe, where a count reads it all."""
+        return self.conn.execute(select(t.events.c.seq).limit(1)).first() is not None
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.metadata.tables[table]))
+                   .scalar_one())
