@@ -176,7 +176,7 @@ def _play(register: Register, clock: Any, steps: list[tuple[str, dict[str, Any]]
 
 def _step(register: Register, kind: str, step: dict[str, Any], pesels: dict[str, str],
           family: Family, tag: str) -> None:
-    on = step.get("on")
+    on: Any = step.get("on")
     if on is not None:
         family.dates.append(on)
     if kind == "born":
@@ -230,11 +230,12 @@ def _oracle(register: Register, family: Family, pid: uuid.UUID, as_of: datetime.
         return None
     record = me.to_json()
     links: list[tuple[str, PersonState]] = []
-    for relation, other in (("mother", me.mother and me.mother.person_id),
-                            ("father", me.father and me.father.person_id),
+    for relation, other in (("mother", me.mother.person_id if me.mother else None),
+                            ("father", me.father.person_id if me.father else None),
                             ("spouse", me.spouse_id)):
-        if other is not None and folded.get(other) is not None:
-            links.append((relation, folded[other]))  # type: ignore[arg-type]
+        then = folded.get(other) if other is not None else None
+        if then is not None:
+            links.append((relation, then))
     for state in folded.values():
         if state is not None and pid in {p.person_id for p in (state.mother, state.father) if p}:
             links.append(("child", state))

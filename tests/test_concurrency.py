@@ -208,6 +208,7 @@ def _reader(n: int, gate: Gate, people: People, ledger: Ledger, until: float) ->
             name = rng.choice(FAMILY_NAMES)
             hits = _call(ledger, None, lambda: gate.search(me, Query(name)))  # noqa: B023
             assert hits is None or all(h.pesel for h in hits)
+            ledger.audited += len(hits or [])  # each person listed has an entry of their own
             continue
         pesel = people.pick(rng)
         as_of = datetime.date(rng.randint(1985, 2026), 6, 1) if rng.random() < 0.7 else None

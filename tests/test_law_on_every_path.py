@@ -53,7 +53,9 @@ def test_a_birth_in_the_future_is_refused_and_takes_no_number(register: Register
 
 def test_no_event_is_dated_after_today(register: Register, today: Clock) -> None:
     anna = born(register, "Anna", "Nowak", "F", "1990-01-01").pesel
-    for kind, fields in [(ev.Kind.DIED, {}), (ev.Kind.NAME_CHANGED, {"family_name": "Lis"})]:
+    cases: list[tuple[ev.Kind, dict[str, Any]]] = [
+        (ev.Kind.DIED, {}), (ev.Kind.NAME_CHANGED, {"family_name": "Lis"})]
+    for kind, fields in cases:
         with pytest.raises(RegisterError, match="after today"):
             event(register, kind, anna, "2026-12-06", **fields)
     with pytest.raises(RegisterError, match="after today"):
