@@ -7,15 +7,28 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck pytest fonts postgres browser bench clean
+.PHONY: demo test check format lint typecheck pytest fonts postgres browser bench clean
 
 demo: $(STAMP) fonts
 	$(BIN)/openpesel demo --size 10000
 
 test: $(STAMP) postgres browser lint typecheck pytest
 
+# The fast loop: lint, layers, types and the SQLite-only tests that need no server process,
+# browser, PostgreSQL or fault injection (markers in tests/conftest.py). `make test` runs all.
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not postgres and not browser and not fault and not slow and not server"
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -57,10 +70,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null)
 	npm ci --no-audit --no-fund --silent
 
+# The quick benchmarks, each printing its anchor from the same run and the ratio; the
+# national-scale ones need a large register and are listed with their commands in
+# docs/benchmarks*.md.
 bench: $(STAMP)
 	@command -v wrk >/dev/null || ($(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/validation.py --count 1000000
+	$(BIN)/python bench/births.py --births 2000
+	$(BIN)/python bench/as_of.py --people 100 --queries 2000 --background 20000
 	$(BIN)/python bench/reservation_check.py
+	$(BIN)/python bench/fingerprint_cli.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache node_modules artifacts

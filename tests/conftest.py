@@ -96,6 +96,10 @@ def make_register(request: pytest.FixtureRequest, store_url: str, tmp_path: Path
 _FAULT_FILES = {"test_crash.py", "test_crash_server.py", "test_resource_loss.py",
                 "test_concurrency.py", "test_concurrent_registrations.py",
                 "test_fuzz_inputs.py", "test_api_fuzz.py", "test_fp_intake_fuzz.py"}
+_SERVER_FILES = {"test_abis.py", "test_adjudication_interfaces.py", "test_admin_audited.py",
+                 "test_api.py", "test_audit_witness.py", "test_backup.py", "test_cli.py",
+                 "test_cli_inputs.py", "test_exit_codes.py", "test_fingerprint_enrolment.py",
+                 "test_four_eyes.py", "test_http_edge.py", "test_web.py"}
 _SLOW_FILES = {"test_readme.py", "test_openapi_contract.py", "test_register_stateful.py",
                "test_identification_ray.py"}
 
@@ -104,7 +108,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test needs, so ``make check`` can leave the heavy ones out.
 
     A test is ``postgres`` when it runs on the PostgreSQL store, ``browser`` when
-    it drives Chromium (everything in ``tests/web``), ``fault`` or ``slow`` by its file.
+    it drives Chromium (everything in ``tests/web``), ``fault``, ``slow`` or ``server``
+    (starts uvicorn or the CLI as a process) by its file.
     """
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -117,3 +122,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.fault)
         if item.path.name in _SLOW_FILES:
             item.add_marker(pytest.mark.slow)
+        if item.path.name in _SERVER_FILES:
+            item.add_marker(pytest.mark.server)
