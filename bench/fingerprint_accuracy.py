@@ -292,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     methods = args.method or ["leader"]
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("OPENPESEL_EXTRACTOR_THREADS", "1")  # LEADER on onnxruntime
     try:
         import torch
 

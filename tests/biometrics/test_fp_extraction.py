@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -89,8 +90,9 @@ def test_transparency_shows_intermediates_only_when_asked(impressions: Images) -
 
 
 def test_broken_network_falls_back_to_the_classic_pipeline(
-    monkeypatch: pytest.MonkeyPatch, impressions: Images
+    monkeypatch: pytest.MonkeyPatch, impressions: Images, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("OPENPESEL_CACHE_DIR", str(tmp_path))  # no cached ONNX copy either
     pf = raw_minutiae._load_pyfing()
 
     def unreadable_weights(*args: Any, **kwargs: Any) -> Any:

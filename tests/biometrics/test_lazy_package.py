@@ -16,7 +16,7 @@ def test_every_exported_name_resolves_to_its_module() -> None:
 
 
 def test_the_api_app_imports_neither_numba_nor_scipy() -> None:
-    probe = ("import sys, openpesel.api.app, openpesel.biometrics.errors; "
+    probe = ("import sys, openpesel.bootstrap.asgi, openpesel.biometrics.errors; "
              "print(sorted(m for m in ('numba', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.strip()

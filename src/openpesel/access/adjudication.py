@@ -101,24 +101,55 @@ class Desk:
         return self.gate._audited(access, Action.ADJUDICATE, "case-read", None, work,
                                   writes=False)
 
+    def show_named(self, access: Access, case_id: uuid.UUID,
+                   ) -> tuple[Case, dict[str, dict[str, Any]]]:
+        """``show`` with each candidate's name and birth date, for the examiner's page:
+        a bare PESEL says nothing to compare with the subject. The names are read in
+        the same audited look, and each candidate's entry lists them."""
+        def work(s: Session, seen: _Outcome) -> tuple[Case, dict[str, dict[str, Any]]]:
+            case = self.service.case(s, case_id)
+            seen.fields = [f"case:{case_id}", "first_names", "family_name", "birth_date"]
+            _audit_people(self.gate, s, access, "case-read",
+                          (x.person_id for x in case.suspects), seen.fields)
+            found = s.records(x.person_id for x in case.suspects)
+            named = {x.pesel: {k: found[x.person_id].get(k)
+                               for k in ("first_names", "family_name", "birth_date")}
+                     for x in case.suspects if x.person_id in found}
+            return case, named
+        return self.gate._audited(access, Action.ADJUDICATE, "case-read", None, work,
+                                  writes=False)
+
     def evidence(self, access: Access, case_id: uuid.UUID, candidate: str,
-                 finger: int | None = None, png: bool = True) -> tuple[Evidence, bytes | None]:
+                 finger: int | None = None, png: bool = True, caption: str = "",
+                 ) -> tuple[Evidence, bytes | None]:
+        """The data for one finger of one candidate and, if asked, its picture. The web
+        page passes the picture's caption in the reader's language, as a template with
+        ``{finger}``, ``{score}`` and ``{pairs}``."""
         from openpesel.dedup.evidence import render_png
 
         def work(s: Session, seen: _Outcome) -> tuple[Evidence, bytes | None]:
             seen.fields = [f"case:{case_id}", "evidence"]
             found, probe, theirs = self.service.evidence(s, case_id, candidate, finger)
             seen.fields.append(f"finger:{found.finger}")
-            return found, (render_png(found, probe, theirs) if png else None)
+            text = caption.format(finger=found.finger, score=f"{found.score:.0f}",
+                                  pairs=len(found.pairs))
+            return found, (render_png(found, probe, theirs, text) if png else None)
         return self.gate._audited(access, Action.ADJUDICATE, "case-evidence", candidate, work,
                                   writes=False)
 
     def decide(self, access: Access, case_id: uuid.UUID, decision: Decision, comment: str,
-               candidate: str | None = None) -> Decided:
+               candidate: str | None = None, evidence: str | None = None) -> Decided:
+        """Decide a case. A "same" needs evidence (prints on both sides or a named
+        document) and, below the match threshold, a second examiner: the first
+        "same" is then recorded as an opinion only (``Status.PENDING``)."""
+        from openpesel.dedup.cases import Status
+
         def work(s: Session, seen: _Outcome) -> Decided:
             seen.fields = [f"case:{case_id}", f"decision:{decision.value}"]
             done = self.service.decide(s, case_id, decision, comment, candidate,
-                                       access.principal.name)
+                                       access.principal.name, evidence)
+            if done.case.status is Status.PENDING:
+                seen.fields.append("first-opinion")
             _audit_people(self.gate, s, access, "case-decided", done.people, seen.fields)
             return done
         return self.gate._audited(access, Action.ADJUDICATE, "case-decided", None, work)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fpdf import FPDF
 
 from openpesel.access.audit import AuditEntry
 from openpesel.access.signing import SignedTreeHead
@@ -45,6 +44,8 @@ def build(pesel: str, entries: list[tuple[int, AuditEntry, list[bytes]]], head: 
 
 
 def to_pdf(report: dict[str, Any]) -> bytes:
+    from fpdf import FPDF  # here, not at the top: every console command imports this module
+
     pdf = FPDF()
     pdf.add_page()
     pdf.add_font("DejaVu", "", str(FONT))

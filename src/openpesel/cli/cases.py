@@ -97,10 +97,17 @@ def decide(case_id: str,
            decision: Annotated[str, typer.Argument(help="same, different or inconclusive")],
            comment: Annotated[str, typer.Option("--comment", "-c")],
            candidate: Annotated[str | None, typer.Option(
-               help="The PESEL the subject is the same person as")] = None) -> None:
-    """Decide a case; "same" and "different" are final, "inconclusive" escalates it."""
+               help="The PESEL the subject is the same person as")] = None,
+           evidence: Annotated[str | None, typer.Option(
+               help="The document a \"same\" rests on (needed without fingers on both "
+                    "sides)")] = None) -> None:
+    """Decide a case; "same" and "different" are final, "inconclusive" escalates it.
+
+    A "same" below the match threshold is a first opinion until a second
+    examiner (another console user) confirms it.
+    """
     from openpesel.cli.app import clear_errors, operator
-    from openpesel.dedup.cases import Decision
+    from openpesel.dedup.cases import Decision, Status
     from openpesel.errors import InvalidEvent
 
     with clear_errors():
@@ -109,7 +116,13 @@ def decide(case_id: str,
         except ValueError:
             raise InvalidEvent("A decision is same, different or inconclusive.") from None
         gate, access = operator()
-        done = gate.desk.decide(access, _case_id(case_id), chosen, comment, candidate)
+        done = gate.desk.decide(access, _case_id(case_id), chosen, comment, candidate,
+                                evidence)
+    if done.case.status is Status.PENDING:
+        render.console.print(f"case {case_id}: pending - your \"same\" is a first opinion "
+                             "(the score is below the match threshold); a second examiner "
+                             "must confirm it before the records are linked")
+        return
     number = f"; PESEL {done.pesel}" if done.pesel else ""
     render.console.print(f"case {case_id}: {done.case.status.value}{number}"
                          f" (events #{','.join(map(str, done.seqs)) or '-'})")

@@ -4,6 +4,12 @@ Pure: no I/O, no clock. The case log holds two kinds of entries, ``opened``
 (once, with the subject and the candidates the search found) and ``decided``
 (one per examiner's decision). What a case is now follows from them, the
 same way a person's record follows from their events.
+
+Four eyes (issue 14, item 12): a "same" decision freezes a record for ever,
+so it needs evidence, fingerprints compared on a common finger or a named
+document, and where the candidate's score is below the match threshold one
+examiner's "same" is only a first opinion: a second examiner must confirm it
+before anything is written to the register, as in MOSIP's manual adjudication.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class Decision(enum.StrEnum):
 class Status(enum.StrEnum):
     OPEN = "open"
     ESCALATED = "escalated"  # an examiner found it inconclusive; a second examiner decides
+    PENDING = "pending"  # a "same" below the threshold awaits a second examiner's confirmation
     SAME = "same"
     DIFFERENT = "different"
 
@@ -36,7 +43,9 @@ class Origin(enum.StrEnum):
     REGISTERED = "registered"  # two people already in the register
 
 
-UNDECIDED = frozenset({Status.OPEN, Status.ESCALATED})
+UNDECIDED = frozenset({Status.OPEN, Status.ESCALATED, Status.PENDING})
+MIN_EVIDENCE = 3
+"""Characters of the document reference a "same" decision without fingerprints names."""
 
 
 class CaseNotFound(PersonNotFound):
@@ -57,6 +66,10 @@ class Suspect:
     rank: int
     fingers: tuple[tuple[int, float], ...]
     reasons: tuple[str, ...]  # "biometric", "demographic"
+
+    def matches(self, threshold: float) -> bool:
+        """Did the screening's fingerprints alone make this a match (fused or any finger)?"""
+        return reaches(threshold, self.score, (score for _, score in self.fingers))
 
     def to_json(self) -> dict[str, Any]:
         return {"pesel": self.pesel, "person_id": str(self.person_id), "score": self.score,
@@ -80,6 +93,10 @@ class Ruling:
     at: datetime.datetime
     candidate: str | None
     outcome: dict[str, Any]
+    evidence: str | None = None
+    """The document a "same" decision rests on besides (or instead of) fingerprints."""
+    first_opinion: bool = False
+    """A "same" below the threshold, not yet confirmed: nothing was written for it."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +114,17 @@ class Case:
 
     @property
     def status(self) -> Status:
-        final = [r for r in self.rulings if r.decision is not Decision.INCONCLUSIVE]
+        final = [r for r in self.rulings
+                 if r.decision is not Decision.INCONCLUSIVE and not r.first_opinion]
         if final:
             return Status(final[-1].decision.value)
+        if self.opinion() is not None:
+            return Status.PENDING
         return Status.ESCALATED if self.rulings else Status.OPEN
+
+    def opinion(self) -> Ruling | None:
+        """The latest first opinion awaiting confirmation, if any."""
+        return next((r for r in reversed(self.rulings) if r.first_opinion), None)
 
     def suspect(self, pesel: str) -> Suspect:
         for s in self.suspects:
@@ -134,6 +158,7 @@ class Case:
             "subject_detail": subject, "suspects": [x.to_json() for x in self.suspects],
             "decisions": [{"decision": r.decision.value, "comment": r.comment, "by": r.by,
                            "at": r.at.isoformat(), "candidate": r.candidate,
+                           "evidence": r.evidence, "first_opinion": r.first_opinion,
                            "outcome": r.outcome} for r in self.rulings]}
 
 
@@ -151,9 +176,10 @@ def opened_body(origin: Origin, subject: dict[str, Any], suspects: Sequence[Susp
 
 
 def decided_body(decision: Decision, comment: str, candidate: str | None,
-                 outcome: dict[str, Any]) -> dict[str, Any]:
+                 outcome: dict[str, Any], evidence: str | None = None,
+                 first_opinion: bool = False) -> dict[str, Any]:
     return {"decision": decision.value, "comment": comment, "candidate": candidate,
-            "outcome": outcome}
+            "outcome": outcome, "evidence": evidence, "first_opinion": first_opinion}
 
 
 def fold(case_id: uuid.UUID, entries: Iterable[Any]) -> Case:
@@ -168,7 +194,8 @@ def fold(case_id: uuid.UUID, entries: Iterable[Any]) -> Case:
         elif e.kind == "decided":
             b = e.body
             rulings.append(Ruling(Decision(b["decision"]), b["comment"], e.principal, e.at,
-                                  b.get("candidate"), b.get("outcome", {})))
+                                  b.get("candidate"), b.get("outcome", {}),
+                                  b.get("evidence"), bool(b.get("first_opinion", False))))
     if case is None:
         raise CaseNotFound(f"No adjudication case {case_id}.")
     return Case(case.case_id, case.origin, case.opened_at, case.opened_by, case.subject,
@@ -194,13 +221,17 @@ def check_decision(case: Case, decision: Decision, comment: str, candidate: str 
     """The candidate a decision is about (for "same"), or an error saying what is wrong.
 
     An escalated case needs a second examiner: whoever found it inconclusive may
-    not also close it.
+    not also close it. A case awaiting confirmation of a first opinion may not be
+    decided again by the examiner who gave it.
     """
     if case.status not in UNDECIDED:
         raise CaseClosed(f"Case {case.case_id} was decided {case.status.value!r}; a decision "
                          "is final (a mistaken one is fixed by a correction in the register).")
     if len(comment.strip()) < 3:
         raise InvalidEvent("An examiner's decision needs a comment (at least 3 characters).")
+    if case.status is Status.PENDING and by in {r.by for r in case.rulings if r.first_opinion}:
+        raise RegisterError("You gave this case's first opinion; a second examiner must "
+                            "confirm or reject it.")
     if decision is Decision.INCONCLUSIVE:
         return None
     if case.status is Status.ESCALATED and by in {r.by for r in case.rulings}:
@@ -216,3 +247,34 @@ def check_decision(case: Case, decision: Decision, comment: str, candidate: str 
                                f"{len(case.suspects)}).")
         return case.suspects[0].pesel
     return case.suspect(candidate).pesel
+
+
+def reaches(threshold: float, score: float, finger_scores: Iterable[float]) -> bool:
+    """The screening's rule: the fused score or any finger's score at or above the threshold."""
+    return score >= threshold or any(f >= threshold for f in finger_scores)
+
+
+def check_same(case: Case, chosen: str, threshold: float, compared: bool,
+               evidence: str | None) -> bool:
+    """Whether a "same" decision on ``chosen`` is final (True) or a first opinion (False).
+
+    ``compared``: the subject and the candidate have a finger in common, so the
+    examiner had prints to compare. Without that, a named document must carry
+    the decision (a confirmation may rest on the first opinion's). Below
+    ``threshold`` one examiner's "same" is a first opinion; a second
+    examiner's "same" on the same candidate confirms it.
+    """
+    opinion = case.opinion()
+    if opinion is not None and opinion.candidate == chosen:
+        evidence = evidence or opinion.evidence
+    if not compared and len((evidence or "").strip()) < MIN_EVIDENCE:
+        raise InvalidEvent("A \"same\" decision needs evidence: the two have no finger in "
+                           "common to compare, so name the document it rests on.")
+    if case.suspect(chosen).matches(threshold):
+        return True
+    if opinion is None:
+        return False
+    if opinion.candidate != chosen:
+        raise RegisterError(f"The first opinion found the subject to be {opinion.candidate}; "
+                            "confirm that, or decide different or inconclusive.")
+    return True  # check_decision has refused the opinion's own author

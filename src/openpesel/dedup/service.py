@@ -164,8 +164,7 @@ class DedupService:
                 for n, x in enumerate(ranked, 1)]
 
     def _hit(self, hit: Candidate) -> bool:
-        return hit.score >= self.threshold or any(
-            f.score >= self.threshold for f in hit.fingers)
+        return c.reaches(self.threshold, hit.score, (f.score for f in hit.fingers))
 
     def _suspect(self, s: Session, hit: Candidate, reasons: tuple[str, ...]) -> c.Suspect:
         return c.Suspect(hit.key, self.register.resolve(hit.key, s), float(hit.score),
@@ -212,14 +211,27 @@ class DedupService:
         return c.queue(c.fold_all(log.entries(s)), include_decided)
 
     def decide(self, s: Session, case_id: uuid.UUID, decision: c.Decision, comment: str,
-               candidate: str | None, by: str) -> Decided:
+               candidate: str | None, by: str, evidence: str | None = None) -> Decided:
+        """Decide a case; a "same" below the threshold is first recorded as an opinion only.
+
+        The case is locked first: two examiners confirming one opinion at once
+        must not both link the records.
+        """
+        log.lock_case(s, case_id)
         case = self.case(s, case_id)
         chosen = c.check_decision(case, decision, comment, candidate, by)
+        evidence = evidence.strip() if evidence and evidence.strip() else None
+        final = True
+        if decision is c.Decision.SAME:
+            assert chosen is not None
+            final = c.check_same(case, chosen, self.threshold,
+                                 bool(self._common_fingers(s, case, chosen)[2]), evidence)
         ref = f"adjudication/{case_id}"
         seqs: list[int] = []
         pesel: str | None = None
         people: list[uuid.UUID] = [x.person_id for x in case.suspects]
-        if decision is c.Decision.DIFFERENT:
+        # A first opinion (not final) touches no record until a second examiner agrees.
+        if final and decision is c.Decision.DIFFERENT:
             cleared = [x.pesel for x in case.suspects]
             if case.origin is c.Origin.REGISTERED:
                 cleared.append(case.subject["pesel"])
@@ -231,7 +243,7 @@ class DedupService:
                 seqs += done.seqs
                 pesel = done.pesel
                 people.append(done.person_id)
-        elif decision is c.Decision.SAME:
+        elif final and decision is c.Decision.SAME:
             assert chosen is not None
             if case.origin is c.Origin.APPLICATION:
                 seqs += self._note(s, ev.Kind.IDENTITY_LINKED, chosen, ref, {
@@ -241,7 +253,8 @@ class DedupService:
                 seqs += self._link(s, case, chosen, ref, comment)
         outcome = {"seqs": seqs, "pesel": pesel}
         log.append_entry(s, case_id, "decided", self.clock(), by,
-                         c.decided_body(decision, comment, chosen, outcome))
+                         c.decided_body(decision, comment, chosen, outcome, evidence,
+                                        first_opinion=not final))
         return Decided(self.case(s, case_id), tuple(seqs), pesel, tuple(people))
 
     def _note(self, s: Session, kind: ev.Kind, pesel: str, ref: str,
@@ -291,9 +304,7 @@ class DedupService:
 
         case = self.case(s, case_id)
         suspect = case.suspect(candidate)
-        probe = self._probe_fingers(s, case)
-        theirs = latest_fingers(s.events_for(suspect.person_id))
-        common = sorted(set(probe) & set(theirs))
+        probe, theirs, common = self._common_fingers(s, case, candidate)
         if not common:
             raise PersonNotFound(f"{candidate} has no finger enrolled that the case's subject "
                                  "also gave.")
@@ -311,6 +322,14 @@ class DedupService:
         images = self.fingerprints.images
         return (found, images.get(probe[finger].image_sha256).pixels,
                 images.get(theirs[finger].image_sha256).pixels)
+
+    def _common_fingers(self, s: Session, case: c.Case, candidate: str
+                        ) -> tuple[dict[int, ev.EnrolledFinger], dict[int, ev.EnrolledFinger],
+                                   list[int]]:
+        """The subject's fingers, the candidate's, and the positions both gave."""
+        probe = self._probe_fingers(s, case)
+        theirs = latest_fingers(s.events_for(case.suspect(candidate).person_id))
+        return probe, theirs, sorted(set(probe) & set(theirs))
 
     def _probe_fingers(self, s: Session, case: c.Case) -> dict[int, ev.EnrolledFinger]:
         if case.origin is c.Origin.APPLICATION:

@@ -13,9 +13,10 @@ from openpesel.web import forms
 from openpesel.web.purposes import DEFAULT_PURPOSE
 
 RELATIONS = ("mother", "father", "spouse", "child")
-CASE_WORDS = tuple(f"case|{s}" for s in ("open", "escalated", "pending", "same", "different",
-                                         "inconclusive")) + tuple(f"decision|{d}" for d in ("same", "different", "inconclusive")
-                             ) + ("origin|application", "origin|registered")
+CASE_WORDS = (*(f"case|{s}" for s in ("open", "escalated", "pending", "same", "different",
+                                      "inconclusive")),
+              *(f"decision|{d}" for d in ("same", "different", "inconclusive")),
+              "origin|application", "origin|registered")
 OUTCOMES = ("allowed", "denied", "not_found", "refused")
 AUDIT_ACTIONS = ("read", "search", "write", "register", "enrol", "verify", "identify",
                  "identify-candidate", "check", "aggregate", "reserve", "withdraw",

@@ -2,16 +2,33 @@
 
 numba is part of the 'biometrics' extra; without it ``jit`` returns the Python
 function unchanged, which gives the same numbers, slowly.
+
+Compiled code is cached on disk (``cache=True``) in the openpesel cache
+directory (:mod:`.cache`), not beside the sources: an installed package's
+site-packages is often read-only, and compiling the matcher's kernels again in
+every CLI command cost seconds (issue 13, item 10). ``NUMBA_CACHE_DIR`` set by
+the user wins, and numba's own fallbacks apply where the directory cannot be
+written.
 """
 
 from __future__ import annotations
 
 import importlib
 import math
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from openpesel.biometrics._engine.cache import writable
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+if "numba" not in sys.modules and "NUMBA_CACHE_DIR" not in os.environ:
+    # numba reads the variable once, at import; afterwards setting it changes nothing.
+    _kernels = writable("numba")
+    if _kernels is not None:
+        os.environ["NUMBA_CACHE_DIR"] = str(_kernels)
 
 try:
     _numba: Any = importlib.import_module("numba")

@@ -15,11 +15,19 @@ must be off because pyfing calls ``.numpy()`` on model outputs. If a
 network's weights cannot be loaded the extractor falls back to ``classic``
 and says so on the transparency sink (key ``extractor-fallback``), so
 enrolment keeps working at a measured accuracy cost.
+
+LEADER itself runs from an ONNX copy through onnxruntime where it can
+(:mod:`.leader_onnx`): a CLI command then imports neither pyfing, Keras nor
+torch, which took most of its 15-38 s (issue 13, item 10). Where the copy
+cannot be had the Keras model runs instead (key ``leader-onnx-unavailable``
+says why): the same network, slower.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from types import ModuleType
@@ -29,11 +37,12 @@ import numpy as np
 import numpy.typing as npt
 
 from openpesel.biometrics import parameters as p
+from openpesel.biometrics._engine import leader_onnx
 from openpesel.biometrics.errors import ExtractionFailed, ExtractorUnavailable
 from openpesel.biometrics.transparency import current
 
 METHODS = ("leader", "enhanced", "classic")
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entered: a model is built under it, pyfing loaded too
 _pyfing: ModuleType | None = None
 _algorithms: dict[str, Any] = {}
 _broken: set[str] = set()
@@ -55,20 +64,19 @@ def extract(pixels: npt.NDArray[np.uint8], method: str = p.DEFAULT_EXTRACTOR) ->
     """Minutiae of a 500 dpi grey image by ``method``, falling back to ``classic``."""
     if method not in METHODS:
         raise ValueError(f"Unknown extractor {method!r}; use one of {', '.join(METHODS)}.")
-    pf = _load_pyfing()
     image = np.ascontiguousarray(pixels, dtype=np.uint8)
     if method != "classic" and method not in _broken:
         try:
-            with _lock, _no_grad():  # pyfing's cached models are not documented as thread-safe
-                return _run(pf, image, method)
+            with _lock:  # pyfing's cached models are not documented as thread-safe
+                return _run(image, method)
         except ModelUnavailable as e:
             # Only a model that cannot be built is given up on; an image pyfing chokes on
             # must not downgrade the extractor for the rest of the process.
             _broken.add(method)
             reason = f"{method} failed: {e}"
             current().log("extractor-fallback", lambda: reason)
-    with _lock, _no_grad():
-        return _run(pf, image, "classic")
+    with _lock:
+        return _run(image, "classic")
 
 
 class ModelUnavailable(Exception):
@@ -77,68 +85,80 @@ class ModelUnavailable(Exception):
 
 def _no_grad() -> Any:
     """Grad mode is thread-local in torch, so it is switched off around every call."""
+    if "torch" not in sys.modules:  # nothing of torch's has run: no grad mode to switch
+        return contextlib.nullcontext()
     import torch
 
     return torch.no_grad()
 
 
-def _run(pf: Any, image: npt.NDArray[np.uint8], method: str) -> list[RawMinutia]:
+def _run(image: npt.NDArray[np.uint8], method: str) -> list[RawMinutia]:
     try:
-        return _run_unchecked(pf, image, method)
-    except ModelUnavailable:
+        return _run_unchecked(image, method)
+    except (ModelUnavailable, ExtractorUnavailable):
         raise
     except Exception as e:  # pyfing, keras and OpenCV raise many kinds; translate them once
         raise ExtractionFailed(f"Minutiae extraction failed ({type(e).__name__}: {e}).") from e
 
 
-def _run_unchecked(pf: Any, image: npt.NDArray[np.uint8], method: str) -> list[RawMinutia]:
+def _run_unchecked(image: npt.NDArray[np.uint8], method: str) -> list[RawMinutia]:
     if method == "leader":
-        found = _algorithm(pf, "leader").run(image, p.TARGET_DPI)
+        leader = _algorithm("leader")  # before _no_grad: it may be what imports torch
+        with _no_grad():
+            found = leader.run(image, p.TARGET_DPI)
     else:
         networks = method == "enhanced"
-        segmenter = _algorithm(pf, "sufs" if networks else "gmfs")
-        segmenter.parameters.image_dpi = p.TARGET_DPI
-        segmentation = segmenter.run(image)
-        current().log("segmentation-mask", lambda: segmentation)
-        orientation = _algorithm(pf, "snfoe" if networks else "gbfoe").run(
-            image, segmentation, p.TARGET_DPI
-        )[0]
-        current().log("orientation-field", lambda: orientation)
-        period = _algorithm(pf, "snffe" if networks else "xsffe").run(
-            image, segmentation, orientation, p.TARGET_DPI
-        )
-        enhanced = _algorithm(pf, "gbfen").run(
-            image, segmentation, orientation, period, p.TARGET_DPI
-        )
-        current().log("enhanced-image", lambda: enhanced)
-        found = _algorithm(pf, "sbmex").run(enhanced, segmentation, p.TARGET_DPI)
+        _load_pyfing()
+        with _no_grad():
+            segmenter = _algorithm("sufs" if networks else "gmfs")
+            segmenter.parameters.image_dpi = p.TARGET_DPI
+            segmentation = segmenter.run(image)
+            current().log("segmentation-mask", lambda: segmentation)
+            orientation = _algorithm("snfoe" if networks else "gbfoe").run(
+                image, segmentation, p.TARGET_DPI
+            )[0]
+            current().log("orientation-field", lambda: orientation)
+            period = _algorithm("snffe" if networks else "xsffe").run(
+                image, segmentation, orientation, p.TARGET_DPI
+            )
+            enhanced = _algorithm("gbfen").run(
+                image, segmentation, orientation, period, p.TARGET_DPI
+            )
+            current().log("enhanced-image", lambda: enhanced)
+            found = _algorithm("sbmex").run(enhanced, segmentation, p.TARGET_DPI)
     return [
         RawMinutia(float(m.x), float(m.y), float(m.direction), str(m.type), float(m.quality))
         for m in found
     ]
 
 
-def _algorithm(pf: Any, name: str) -> Any:
+def _algorithm(name: str) -> Any:
     """pyfing algorithm objects are costly to build (network weights); build each once."""
     if name not in _algorithms:
-        factories: dict[str, Any] = {
-            "leader": lambda: pf.Leader(
-                pf.LeaderParameters(minutia_quality_threshold=p.LEADER_MIN_QUALITY)
-            ),
-            "sufs": pf.Sufs,
-            "gmfs": pf.Gmfs,
-            "snfoe": pf.Snfoe,
-            "gbfoe": pf.Gbfoe,
-            "snffe": pf.Snffe,
-            "xsffe": pf.Xsffe,
-            "gbfen": pf.Gbfen,
-            "sbmex": pf.Sbmex,
-        }
         try:
-            _algorithms[name] = factories[name]()
+            _algorithms[name] = _leader() if name == "leader" else getattr(
+                _load_pyfing(), name.capitalize())()
+        except ExtractorUnavailable:
+            raise
         except Exception as e:  # missing or corrupt weights surface as many exception types
             raise ModelUnavailable(f"{type(e).__name__}: {e}") from e
     return _algorithms[name]
+
+
+def _leader() -> Any:
+    """LEADER from its cached ONNX copy; pyfing's Keras model where that cannot be had."""
+    try:
+        return leader_onnx.load(lambda: _keras_leader().model, p.LEADER_MIN_QUALITY)
+    except leader_onnx.OnnxUnavailable as e:
+        reason = str(e)
+        current().log("leader-onnx-unavailable", lambda: reason)
+        return _keras_leader()
+
+
+def _keras_leader() -> Any:
+    pf = _load_pyfing()
+    with _no_grad():
+        return pf.Leader(pf.LeaderParameters(minutia_quality_threshold=p.LEADER_MIN_QUALITY))
 
 
 def _load_pyfing() -> Any:
