@@ -83,7 +83,7 @@ def run(url: str, args: argparse.Namespace) -> None:
     store = Store(url)
     store.initialise()
     if args.background:
-        load_population(store, args.background, seed=11, progress=False)
+        load_population(store, args.background, seed=11)
     register = Register(store)
     people = [twenty_events(register, i) for i in range(args.people)]
     counts = {len(register.history(p)) for p in people}

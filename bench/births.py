@@ -39,7 +39,7 @@ from typing import Any
 
 from openpesel.access.gate import Access, Gate, Principal
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.population.bulk import load_population
 from openpesel.registry import events as ev
@@ -70,7 +70,7 @@ def register_at(url: str, data_dir: Path, background: int) -> Iterator[Gate]:
     try:
         store.initialise()
         if background:
-            load_population(store, background, seed=7, progress=False)
+            load_population(store, background, seed=7)
         yield build_gate(Settings(data_dir=data_dir, database_url=url), Register(store))
     finally:
         store.dispose()

@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from openpesel.cli.progress import progress_bar
 from openpesel.population.bulk import DEFAULT_CHUNK, load_population
 from openpesel.storage.store import Store
 
@@ -62,7 +63,9 @@ def main() -> None:
     try:
         store.initialise()
         started = time.perf_counter()
-        report = load_population(store, args.size, args.seed, chunk=args.chunk, progress=True)
+        with progress_bar("loading residents") as on_chunk:
+            report = load_population(store, args.size, args.seed, chunk=args.chunk,
+                                     on_chunk=on_chunk)
         seconds = time.perf_counter() - started
         store.dispose()
         with sqlite3.connect(args.db) as raw:  # fold the WAL in, so the file size is the size
@@ -101,7 +104,8 @@ def load_and_report(url: str, size: int, seed: int, chunk: int) -> None:
     store = Store(url)
     store.initialise()
     started = time.perf_counter()
-    report = load_population(store, size, seed, chunk=chunk, progress=True)
+    with progress_bar("loading residents") as on_chunk:
+        report = load_population(store, size, seed, chunk=chunk, on_chunk=on_chunk)
     seconds = time.perf_counter() - started
     with store.read() as s:
         size_bytes = int(s.conn.execute(

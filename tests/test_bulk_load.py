@@ -31,13 +31,10 @@ from openpesel.number import Sex, encode, get_birth_date, get_sex, is_valid
 from openpesel.number.order import PoolOrder, permute
 from openpesel.number.pesel import encode_day
 from openpesel.population import synth
-from openpesel.population.bulk import (
-    BulkLoadError,
-    allocate,
-    event_count,
-    load_population,
-)
+from openpesel.population.allocate import allocate
+from openpesel.population.bulk import BulkLoadError, load_population
 from openpesel.population.plan import feminine
+from openpesel.population.rows import event_count
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command
 from openpesel.registry.rules import date_range
@@ -195,7 +192,7 @@ def test_a_loaded_register_keeps_every_invariant(register: Register) -> None:
     imported = encode(on, permute(key, f"{on}{sex}", 1), Sex(sex))
     born(register, "Ola" if sex == "F" else "Olo", "Nowak", sex, on.isoformat(), pesel=imported)
 
-    report = load_population(store, size, 42, chunk=size // 4, progress=False, as_of=AS_OF)
+    report = load_population(store, size, 42, chunk=size // 4, as_of=AS_OF)
     expected_events = sum(event_count(synth.residents(42, k, c, AS_OF))
                           for k, c in enumerate(synth.chunk_sizes(size, size // 4)))
     assert (report.residents, report.events, report.loaded) == (size, expected_events, 4)
@@ -258,17 +255,17 @@ def test_a_loaded_register_keeps_every_invariant(register: Register) -> None:
 
 def test_projections_equal_a_rebuild_from_the_log(register: Register) -> None:
     store = register.store
-    load_population(store, 2_500, 3, chunk=1_000, progress=False, as_of=AS_OF)
+    load_population(store, 2_500, 3, chunk=1_000, as_of=AS_OF)
     loaded = projection_snapshot(register)
     assert len(loaded["persons"]) == 2_500 and loaded["person_links"]
     register.rebuild_projections()
     assert projection_snapshot(register) == loaded
 
 
-def test_payloads_are_what_register_stores(register: Register) -> None:
+def test_payloads_are_what_register_stores(register: Register[Store]) -> None:
     """Record a loaded child's and a foreigner's twins through Register: same payloads."""
     store = register.store
-    load_population(store, 3_000, 9, chunk=3_000, progress=False, as_of=AS_OF)
+    load_population(store, 3_000, 9, chunk=3_000, as_of=AS_OF)
     people = synth.residents(9, 0, 3_000, AS_OF)
     child = int(np.flatnonzero(people.mother >= 0)[0])
     alien = int(np.flatnonzero(people.foreign)[0])
@@ -299,10 +296,10 @@ def test_payloads_are_what_register_stores(register: Register) -> None:
 
 
 def test_a_seed_cannot_be_reused_with_another_size(store: Store) -> None:
-    load_population(store, 500, 8, chunk=250, progress=False, as_of=AS_OF)
+    load_population(store, 500, 8, chunk=250, as_of=AS_OF)
     with pytest.raises(BulkLoadError, match="already loaded with size 500"):
-        load_population(store, 600, 8, chunk=250, progress=False, as_of=AS_OF)
-    again = load_population(store, 500, 8, chunk=250, progress=False, as_of=AS_OF)
+        load_population(store, 600, 8, chunk=250, as_of=AS_OF)
+    again = load_population(store, 500, 8, chunk=250, as_of=AS_OF)
     assert (again.loaded, again.skipped) == (0, 2)
     assert _one(store, "SELECT count(*) FROM persons") == 500
 
@@ -313,8 +310,8 @@ from openpesel.population import bulk
 from openpesel.storage.store import Store
 import datetime
 store = Store(sys.argv[1])
-bulk.load_population(store, int(sys.argv[2]), 77, chunk=int(sys.argv[3]), progress=False,
-                     as_of=datetime.date(2026, 6, 30), after_chunk=lambda i: time.sleep(0.4))
+bulk.load_population(store, int(sys.argv[2]), 77, chunk=int(sys.argv[3]),
+                     as_of=datetime.date(2026, 6, 30), on_chunk=lambda *_: time.sleep(0.4))
 """
 
 
@@ -354,7 +351,7 @@ def test_a_killed_load_resumes_with_nothing_lost_or_doubled(
     assert 1 <= committed < size // chunk, "the kill must land in the middle of the load"
     assert _one(store, "SELECT count(*) FROM persons") == committed * chunk
 
-    report = load_population(store, size, 77, chunk=chunk, progress=False)
+    report = load_population(store, size, 77, chunk=chunk)
     assert report.skipped == committed and report.residents == size - committed * chunk
 
     if _postgres(store):
@@ -364,7 +361,7 @@ def test_a_killed_load_resumes_with_nothing_lost_or_doubled(
     reference.initialise()
     try:
         _same_key(store, reference)
-        load_population(reference, size, 77, chunk=chunk, progress=False, as_of=AS_OF)
+        load_population(reference, size, 77, chunk=chunk, as_of=AS_OF)
         resumed = _people(store)
         assert len(resumed) == size and len({p[1] for p in resumed}) == size
         assert resumed == _people(reference)
@@ -372,7 +369,7 @@ def test_a_killed_load_resumes_with_nothing_lost_or_doubled(
             assert _one(store, f"SELECT count(*) FROM {table}") == _one(
                 reference, f"SELECT count(*) FROM {table}")
         # A different seed is a different population.
-        other = load_population(reference, size, 78, chunk=chunk, progress=False, as_of=AS_OF)
+        other = load_population(reference, size, 78, chunk=chunk, as_of=AS_OF)
         assert other.residents == size
         assert len(_people(reference)) == 2 * size
     finally:
@@ -408,7 +405,7 @@ def test_the_command_loads_and_resumes(tmp_path: Path, monkeypatch: pytest.Monke
 def test_a_clerk_writing_between_chunks_never_gets_a_number_twice(
         register: Register, monkeypatch: pytest.MonkeyPatch) -> None:
     """A chunk numbered ahead of its transaction is renumbered if the register moved."""
-    from openpesel.population import bulk
+    from openpesel.population import bulk, rows
 
     store = register.store
     size, chunk = 3_000, 1_000
@@ -416,7 +413,7 @@ def test_a_clerk_writing_between_chunks_never_gets_a_number_twice(
     i = int(np.flatnonzero(~nxt.year_only)[0])
     day, sex = datetime.date.fromordinal(int(nxt.birth[i])), "F" if nxt.female[i] else "M"
     built = []
-    original = bulk.build_rows
+    original = rows.build_rows
 
     def counting(*args: Any) -> Any:
         built.append(1)
@@ -425,12 +422,11 @@ def test_a_clerk_writing_between_chunks_never_gets_a_number_twice(
     monkeypatch.setattr(bulk, "build_rows", counting)
     clerk: list[str] = []
 
-    def between(index: int) -> None:
-        if index == 0:  # the pool chunk 1 was numbered from moves on under it
+    def between(done: int, total: int) -> None:
+        if done == chunk:  # the pool chunk 1 was numbered from moves on under it
             clerk.append(born(register, "Ala", "Nowak", sex, day.isoformat()).pesel)
 
-    load_population(store, size, 31, chunk=chunk, progress=False, as_of=AS_OF,
-                    after_chunk=between)
+    load_population(store, size, 31, chunk=chunk, as_of=AS_OF, on_chunk=between)
     pesels = [r[0] for r in _rows(store, "SELECT pesel FROM persons")]
     assert len(pesels) == len(set(pesels)) == size + 1 and clerk[0] in pesels
     assert _one(store, "SELECT sum(issued) FROM pesel_pools") == size + 1

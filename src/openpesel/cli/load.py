@@ -23,22 +23,23 @@ def load_population_cmd(
 ) -> None:
     """Load (or finish loading) a synthetic population, writing the same events and
     projections as the per-event path, one transaction per chunk."""
+    from openpesel import bootstrap
     from openpesel.cli.app import clear_errors, operator  # app.py imports this module
+    from openpesel.cli.progress import progress_bar
     from openpesel.cli.witness import sign_at_exit
     from openpesel.population.bulk import load_population
-    from openpesel.registry.service import Register
-    from openpesel.storage.store import Store
 
     with clear_errors():
-        store = Store(Settings().url())
+        register = bootstrap.open_register(Settings(), create=True)
+        store = register.store
         try:
-            store.initialise()
             # Audited before it starts, like a backup: one entry for the run (its people are
             # all synthetic, made up by the generator, so no real person is concerned).
-            gate, access = operator(Register(store))
-            report = gate.bulk(access, "load-population", lambda: load_population(
-                store, size, seed, chunk=chunk, progress=progress),
-                [f"size:{size}", f"seed:{seed}", f"chunk:{chunk}"])
+            gate, access = operator(register)
+            with progress_bar("loading residents", shown=progress) as on_chunk:
+                report = gate.bulk(access, "load-population", lambda: load_population(
+                    store, size, seed, chunk=chunk, on_chunk=on_chunk),
+                    [f"size:{size}", f"seed:{seed}", f"chunk:{chunk}"])
         finally:
             sign_at_exit()  # before the store goes: the run's entry ends under a signed head
             store.dispose()

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from openpesel.errors import RegisterError
 from openpesel.population.plan import Planned, Ref, plan
@@ -55,28 +54,30 @@ def _command(e: Planned, pesels: dict[int, str], serial: int) -> Command | None:
 
 
 def build(register: Register, size: int, seed: int, *, today: datetime.date | None = None,
-          progress: bool = False) -> Built:
-    """Generate ``size`` people and record their lives; deterministic for a given seed."""
+          on_batch: Callable[[int, int], None] | None = None) -> Built:
+    """Generate ``size`` people and record their lives; deterministic for a given seed.
+
+    ``on_batch(done, total)`` hears after every batch how many planned events
+    are settled (recorded or refused): the CLI draws its progress bar from it.
+    """
     planned = plan(size, seed, today or register.clock().date())
     pesels: dict[int, str] = {}
     refused: Counter[str] = Counter()
     written = 0
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), disable=not progress, transient=True) as bar:
-        task = bar.add_task("recording life events", total=len(planned))
-        for start in range(0, len(planned), BATCH):
-            with register.batch() as batch:
-                for serial, e in enumerate(planned[start:start + BATCH], start=start):
-                    command = _command(e, pesels, serial)
-                    if command is None:
-                        refused[f"{e.kind.value}: depends on a refused event"] += 1
-                        continue
-                    try:
-                        done = batch.record(command)
-                    except RegisterError as exc:
-                        refused[f"{e.kind.value}: {type(exc).__name__}"] += 1
-                        continue
-                    pesels[e.subject] = done.pesel
-                    written += len(done.seqs)
-            bar.advance(task, min(BATCH, len(planned) - start))
+    for start in range(0, len(planned), BATCH):
+        with register.batch() as batch:
+            for serial, e in enumerate(planned[start:start + BATCH], start=start):
+                command = _command(e, pesels, serial)
+                if command is None:
+                    refused[f"{e.kind.value}: depends on a refused event"] += 1
+                    continue
+                try:
+                    done = batch.record(command)
+                except RegisterError as exc:
+                    refused[f"{e.kind.value}: {type(exc).__name__}"] += 1
+                    continue
+                pesels[e.subject] = done.pesel
+                written += len(done.seqs)
+        if on_batch is not None:
+            on_batch(min(start + BATCH, len(planned)), len(planned))
     return Built(len(pesels), written, refused, [pesels[i] for i in sorted(pesels)])

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import postgresql
 
+from openpesel.registry.projection import PERSON_FIELDS
 from openpesel.storage.engine import translated_errors
 from openpesel.storage.vocabulary import Vocabulary
 
@@ -52,7 +53,8 @@ Pools = dict[tuple[str, str], int]
 
 @dataclass
 class ChunkRows:
-    """Everything one chunk writes, as plain values both drivers accept, in column order."""
+    """Everything one chunk writes, as plain values both drivers accept, in column order
+    (``persons``: ``registry.projection.PERSON_FIELDS``)."""
 
     events: list[tuple[Any, ...]] = field(default_factory=list)
     assignments: list[tuple[Any, ...]] = field(default_factory=list)
@@ -202,8 +204,7 @@ class BulkWriter(Vocabulary):
         self._insert("events", "seq, person_id, kind, payload, effective_date, recorded_at, "
                      "authority, document_ref", rows.events)
         self._insert("pesel_assignments", "pesel, person_id, assigned_seq", rows.assignments)
-        self._insert("persons", "person_id, pesel, family_name, first_names, birth_date, sex, "
-                     "teryt, alive, civil_status, last_seq, record", rows.persons)
+        self._insert("persons", ", ".join(PERSON_FIELDS), rows.persons)
         # With sex, birth date and place written here, migration 0005's trigger has
         # nothing to copy from ``persons`` for each name.
         self._insert("person_names", "name_norm, person_id, role, sex, birth_date, teryt",

@@ -1,4 +1,9 @@
-"""``make demo``: build a synthetic register through the event path and show it off."""
+"""``make demo``: build a synthetic register through the event path and show it off.
+
+A console presentation, so it lives with the CLI: it prints with the CLI's
+renderers and draws the build's progress bar, which the population package
+(a generator, below the adapters) must know nothing of.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,11 @@ import time
 
 from rich.rule import Rule
 
+from openpesel import bootstrap
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
 from openpesel.cli import render
+from openpesel.cli.progress import progress_bar
 from openpesel.config import Settings
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.population.build import build
@@ -18,7 +24,6 @@ from openpesel.registry import events as ev
 from openpesel.registry.commands import Command
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
-from openpesel.storage.store import Store
 
 DEMO_SECRET = "demo-secret-2026"
 DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN),
@@ -34,7 +39,7 @@ def demo_principals(settings: Settings, register: Register,
 
     Returns the demo resident's TOTP secret, for their one-time codes.
     """
-    gate = build_gate(settings, register)
+    gate = bootstrap.build_gate(settings, register)
     access = console("demo logins")
     accounts = {a.name: a for a in gate.principals(access)}
     for name, role in DEMO_PRINCIPALS:
@@ -97,9 +102,8 @@ def try_these(register: Register, pesels: list[str]) -> None:
 
 def run_demo(settings: Settings, size: int, seed: int) -> None:
     console = render.console
-    store = Store(settings.url())
-    store.initialise()
-    register = Register(store)
+    register = bootstrap.open_register(settings, create=True)
+    store = register.store
     with store.read() as s:
         existing = s.count("persons")
     if existing >= size:
@@ -109,7 +113,8 @@ def run_demo(settings: Settings, size: int, seed: int) -> None:
                 "SELECT pesel FROM persons ORDER BY pesel").scalars()]
     else:
         started = time.perf_counter()
-        built = build(register, size, seed, progress=True)
+        with progress_bar("recording life events", transient=True) as on_batch:
+            built = build(register, size, seed, on_batch=on_batch)
         render.built(built, time.perf_counter() - started, "Built a register of")
         pesels = built.pesels
 
