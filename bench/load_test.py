@@ -27,7 +27,7 @@ import httpx
 
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.errors import OpenPeselError
 from openpesel.storage.store import Store

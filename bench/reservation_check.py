@@ -26,7 +26,7 @@ import httpx
 
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.population.build import build
 from openpesel.registry.service import Register
@@ -71,7 +71,8 @@ def main() -> None:
     env = {**os.environ, "OPENPESEL_DATA_DIR": str(home), "OPENPESEL_RATE_PER_S": "1000000",
            "OPENPESEL_RATE_BURST": "1000000"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "openpesel.api.app:app_from_environment",
+        [sys.executable, "-m", "uvicorn", "--factory",
+         "openpesel.bootstrap.asgi:app_from_environment",
          "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
          "--log-level", "warning", "--no-access-log"], env=env)
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from openpesel.access.gate import Access, Principal, console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command

@@ -55,7 +55,7 @@ from lookup_latency import add_register_flags, percentiles, random_pesels, shown
 
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.errors import OpenPeselError
 
@@ -135,7 +135,8 @@ def _serve(url: str, data_dir: Path, port: int, log: Path,
            "OPENPESEL_RATE_PER_S": "1000000", "OPENPESEL_RATE_BURST": "1000000"}
     with log.open("ab") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "openpesel.api.app:app_from_environment",
+            [sys.executable, "-m", "uvicorn", "--factory",
+             "openpesel.bootstrap.asgi:app_from_environment",
              "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
              "--log-level", "warning", "--no-access-log"], env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + timeout_s

@@ -13,8 +13,8 @@ from openpesel.access.audit import AuditLog
 from openpesel.access.gate import Access, Gate, Principal
 from openpesel.access.policy import Role
 from openpesel.access.signing import load_or_create_key
-from openpesel.biometrics.service import Scan
 from openpesel.biometrics.synthetic import SyntheticFinger
+from openpesel.dedup.enrolment import Scan
 from openpesel.dedup.service import Screened
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register

@@ -16,7 +16,8 @@ from sqlalchemy import delete
 from openpesel.access.credentials import totp_now
 from openpesel.access.gate import Gate, console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate, create_app
+from openpesel.bootstrap import build_gate
+from openpesel.bootstrap.asgi import create_app
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.auth_tables import totp_steps

@@ -19,8 +19,8 @@ from sqlalchemy import text
 
 from openpesel.access.gate import Forbidden, Gate
 from openpesel.access.policy import Role
-from openpesel.biometrics.service import Scan
 from openpesel.dedup.cases import CaseClosed, Decision, Status
+from openpesel.dedup.enrolment import Scan
 from openpesel.dedup.evidence import canvas_size
 from openpesel.errors import RegisterError, StorageError
 from openpesel.registry import events as ev

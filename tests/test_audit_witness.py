@@ -24,7 +24,7 @@ from openpesel.access import merkle
 from openpesel.access.audit import AuditEntry, AuditLog
 from openpesel.access.signing import KeyFileError, SignedTreeHead, load_or_create_key
 from openpesel.access.witness import HeadsFile
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.cli import app
 from openpesel.config import Settings
 from openpesel.registry.service import Register

@@ -18,7 +18,7 @@ from openpesel.access import credentials
 from openpesel.access.audit import AuditLog
 from openpesel.access.brake import Brake, BrakePolicy
 from openpesel.access.gate import Gate
-from openpesel.api.app import create_app
+from openpesel.bootstrap.asgi import create_app
 from openpesel.registry.service import Register
 from openpesel.storage import accounts, backup
 from openpesel.storage import schema as t

@@ -30,7 +30,7 @@ WRITER = """
 import datetime, sys
 from openpesel.access.gate import Access, Principal
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.registry import events as ev
 settings = Settings()

@@ -31,7 +31,7 @@ import httpx
 
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
-from openpesel.api.app import build_gate
+from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
@@ -51,7 +51,8 @@ def _env(store_url: str, data_dir: Path) -> dict[str, str]:
 def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "openpesel.api.app:app_from_environment", "--factory",
+        [sys.executable, "-m", "uvicorn", "openpesel.bootstrap.asgi:app_from_environment",
+         "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     url = f"http://127.0.0.1:{port}/api/v1"
     deadline = time.monotonic() + 60

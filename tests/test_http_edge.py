@@ -20,12 +20,13 @@ import pytest
 from typer.testing import CliRunner
 
 from openpesel.access.policy import Action, Role, decide
-from openpesel.api.app import build_gate, create_app
-from openpesel.api.edge import MAX_BODY
 from openpesel.api.paging import MAX_SEARCH_DEPTH
+from openpesel.bootstrap import build_gate
+from openpesel.bootstrap.asgi import create_app
 from openpesel.cli.app import app as cli
 from openpesel.config import Settings
 from openpesel.errors import InvalidFormat
+from openpesel.http.edge import MAX_BODY
 from openpesel.number import validate
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register

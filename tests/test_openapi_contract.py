@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from openpesel.api.app import build_gate, create_app
+from openpesel.bootstrap import build_gate
+from openpesel.bootstrap.asgi import create_app
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from tests.fuzzing import examples

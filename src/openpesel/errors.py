@@ -3,7 +3,10 @@
 Each layer has its own subtree so that the CLI and the API can map a whole
 family of failures to one exit code or one problem type, and so that a caller
 can tell "your input is wrong" from "the register refused" from "the database
-broke" without parsing messages.
+broke" without parsing messages. Each class carries all three of its faces
+(``exit_code``, ``http_status``, ``problem_type``) as attributes, so a new
+error is mapped where it is declared, and a subclass inherits its family's
+unless it says otherwise: there is no second table to forget to update.
 """
 
 from __future__ import annotations
@@ -60,6 +63,10 @@ class OpenPeselError(Exception):
 
     message = "The operation failed."
     exit_code: ClassVar[ExitCode] = ExitCode.FAILED
+    http_status: ClassVar[int] = 400
+    """The HTTP status of the RFC 9457 problem the API answers with."""
+    problem_type: ClassVar[str] = "bad-request"
+    """The problem's stable ``type``, as ``/problems/<problem_type>``: clients branch on it."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or self.message)
@@ -76,6 +83,8 @@ class InvalidNumber(OpenPeselError, ValueError):
 
     message = "This is not a valid PESEL number."
     exit_code = ExitCode.BAD_NUMBER
+    http_status = 422
+    problem_type = "invalid-pesel"
 
 
 class InvalidFormat(InvalidNumber):
@@ -99,6 +108,8 @@ class PoolExhausted(OpenPeselError):
 
     message = "No PESEL numbers are left for this birth date and sex."
     exit_code = ExitCode.REFUSED
+    http_status = 409
+    problem_type = "pool-exhausted"
 
 
 # --- register ---------------------------------------------------------------
@@ -109,11 +120,49 @@ class RegisterError(OpenPeselError):
 
     message = "The register refused the event."
     exit_code = ExitCode.REFUSED
+    http_status = 409
+    problem_type = "refused-by-register"
 
 
-class PersonNotFound(RegisterError):
-    message = "No person with this PESEL is in the register."
+# --- not found: one family, whatever was looked for ---------------------------
+
+
+class NotFound(OpenPeselError):
+    """What was asked for does not exist: a person, a case, a principal, a token.
+
+    One family, so that the gate audits every miss alike (``not_found``), the
+    API answers 404 and the console exit 4, whatever was looked up.
+    """
+
+    message = "Nothing with this identifier is known to the register."
     exit_code = ExitCode.UNKNOWN_PERSON
+    http_status = 404
+    problem_type = "not-found"
+
+
+class PersonNotFound(NotFound, RegisterError):
+    """No person holds this PESEL (at that moment); also the register's refusal of an event
+    about them."""
+
+    message = "No person with this PESEL is in the register."
+
+
+class CaseNotFound(NotFound):
+    message = "No adjudication case has this id."
+
+
+class PrincipalNotFound(NotFound):
+    message = "No principal has this name."
+
+
+class TokenNotFound(NotFound):
+    message = "No such active token."
+
+
+class FingerNotEnrolled(NotFound):
+    """The finger asked for was never enrolled (for this person, or on both sides of a case)."""
+
+    message = "This finger is not enrolled."
 
 
 class InvalidEvent(RegisterError):
@@ -121,6 +170,8 @@ class InvalidEvent(RegisterError):
 
     message = "The event's data is invalid."
     exit_code = ExitCode.INVALID_INPUT
+    http_status = 422
+    problem_type = "invalid-event"
 
 
 class ImportFailed(OpenPeselError):
@@ -128,6 +179,8 @@ class ImportFailed(OpenPeselError):
 
     message = "The import was refused."
     exit_code = ExitCode.IMPORT_REFUSED
+    http_status = 422
+    problem_type = "import-refused"
 
 
 # --- storage ----------------------------------------------------------------
@@ -138,6 +191,8 @@ class StorageError(OpenPeselError):
 
     message = "The register's database failed."
     exit_code = ExitCode.DATABASE
+    http_status = 503
+    problem_type = "storage"
 
 
 class InvalidData(OpenPeselError, ValueError):
@@ -145,15 +200,20 @@ class InvalidData(OpenPeselError, ValueError):
 
     message = "The database cannot store this value."
     exit_code = ExitCode.INVALID_INPUT
+    http_status = 422
+    problem_type = "invalid-data"
 
 
 class NotInitialised(StorageError):
     message = "The register is not initialised; run `openpesel init` first."
     exit_code = ExitCode.NOT_INITIALISED
+    problem_type = "not-initialised"
 
 
 class ConcurrencyConflict(StorageError):
     message = "Another clerk changed the same record at the same moment; try again."
+    http_status = 409
+    problem_type = "concurrent-change"
 
 
 class StorageFull(StorageError):
@@ -161,6 +221,7 @@ class StorageFull(StorageError):
 
     message = ("The register's disk is full; nothing was written. Free space and try again "
                "(the register carries on by itself once there is room).")
+    problem_type = "storage-full"
 
 
 class StorageUnavailable(StorageError):
@@ -169,6 +230,7 @@ class StorageUnavailable(StorageError):
     message = ("The register's database cannot be reached; try again when it is back (the "
                "register reconnects by itself). A write cut off mid-way is either wholly "
                "recorded or not at all: look before recording it again.")
+    problem_type = "storage-unavailable"
 
 
 class CannotServe(OpenPeselError):

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from openpesel.access import credentials
 from openpesel.access.audit import AuditLog
 from openpesel.access.gate import Gate
-from openpesel.api.app import create_app
+from openpesel.bootstrap.asgi import create_app
 from openpesel.registry.service import Register
 from openpesel.storage import accounts
 from openpesel.storage.store import Store

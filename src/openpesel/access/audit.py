@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 class AuditError(OpenPeselError):
     message = "The audit log refused the request."
+    http_status = 422
+    problem_type = "audit"
 
 
 class AuditNotInitialised(AuditError):

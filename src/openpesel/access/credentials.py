@@ -40,10 +40,15 @@ class AuthError(OpenPeselError):
     """Authentication failed; the message never says which part was wrong to an attacker."""
 
     message = "The credentials are not valid."
+    http_status = 401
+    problem_type = "unauthenticated"
 
 
 class LoginThrottled(AuthError):
     """Too many failed logins from this address (or, for its account, from everywhere)."""
+
+    http_status = 429
+    problem_type = "login-throttled"
 
     def __init__(self, wait: datetime.timedelta) -> None:
         self.retry_after = max(1, math.ceil(wait.total_seconds()))

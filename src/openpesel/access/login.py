@@ -16,16 +16,25 @@ What a login must not give away or allow (issue 14):
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from openpesel.access import credentials
-from openpesel.access.audit import AuditEntry
+from openpesel.access.audit import AuditEntry, AuditLog
+from openpesel.access.brake import Brake
 from openpesel.storage import accounts
 from openpesel.storage.store import TOKEN_KEY, Session
 
-if TYPE_CHECKING:
-    from openpesel.access.gate import Gate
+
+class Front(Protocol):
+    """What a login needs of the door it comes through (``Authentication``, the gate's)."""
+
+    store: Any
+    audit: AuditLog
+    clock: Callable[[], datetime.datetime]
+    brake: Brake
+    token_ttl: datetime.timedelta
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class IssuedToken:
     role: str
 
 
-def _audit(gate: Gate, s: Session, name: str, account: accounts.Account | None, outcome: str,
+def _audit(gate: Front, s: Session, name: str, account: accounts.Account | None, outcome: str,
            at: datetime.datetime) -> None:
     gate.audit.append(s, AuditEntry(
         principal=name, role=account.role if account else "unknown", purpose="login",
@@ -43,7 +52,7 @@ def _audit(gate: Gate, s: Session, name: str, account: accounts.Account | None, 
         at=at))
 
 
-def log_in(gate: Gate, name: str, secret: str, totp: str | None, address: str) -> IssuedToken:
+def log_in(gate: Front, name: str, secret: str, totp: str | None, address: str) -> IssuedToken:
     now = gate.clock()
     with gate.store.read() as s:
         account = accounts.find(s, name)

@@ -14,14 +14,20 @@ True
 'Police must state the legal basis and the case reference.'
 >>> may_record(Role.USC_REGISTRAR, Kind.BIRTH), may_record(Role.MUNICIPAL_CLERK, Kind.BIRTH)
 (True, False)
+
+The few rules of the law that the access layer applies beyond the table live
+here too: the office an event is recorded for, a parent's reach into a
+child's record, and how long a secret must be.
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass
 
 from openpesel.registry.events import AUTHORS, Authority, Kind
+from openpesel.registry.rules import age_on
 
 
 class Role(enum.StrEnum):
@@ -168,3 +174,41 @@ def may_record(role: Role, kind: Kind) -> bool:
     """Whether the role's office may record ``kind`` under Art. 10."""
     authority = ROLE_AUTHORITY.get(role)
     return authority is not None and authority in AUTHORS[kind]
+
+
+def office_for(role: Role, kind: Kind, named: Authority | None = None) -> Authority | None:
+    """The office an event of ``kind`` is recorded for when ``role`` records it (Art. 10).
+
+    A role with an office records for that office, and ``None`` says its office
+    may not record ``kind``; only the console operator names the office; any
+    other role gets the first office that may (the table then refuses it).
+
+    >>> office_for(Role.USC_REGISTRAR, Kind.BIRTH), office_for(Role.MUNICIPAL_CLERK, Kind.BIRTH)
+    (<Authority.USC: 'USC'>, None)
+    >>> office_for(Role.OPERATOR, Kind.BIRTH, Authority.GMINA)
+    <Authority.GMINA: 'GMINA'>
+    """
+    if role in ROLE_AUTHORITY and not may_record(role, kind):
+        return None
+    if role is Role.OPERATOR and named is not None:
+        return named
+    return ROLE_AUTHORITY.get(role, min(AUTHORS[kind]))
+
+
+ADULT_AGE = 18
+"""From 18 a child's record is theirs alone: a parent reads only a minor child's."""
+
+
+def parent_may_read(child_born: datetime.date, today: datetime.date) -> bool:
+    """Whether a parent may still read their child's record (the child is a minor).
+
+    >>> parent_may_read(datetime.date(2010, 5, 2), datetime.date(2028, 5, 1))
+    True
+    >>> parent_may_read(datetime.date(2010, 5, 2), datetime.date(2028, 5, 2))
+    False
+    """
+    return age_on(child_born, today) < ADULT_AGE
+
+
+MIN_SECRET_LENGTH = 12
+"""A principal's secret has at least 12 characters (argon2 slows guessing; length does more)."""

@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import BaseModel, ValidationError
@@ -38,7 +38,6 @@ from openpesel.access.signing import SignedTreeHead, key_id, raw_public_key
 from openpesel.errors import ExitCode, OpenPeselError
 
 if TYPE_CHECKING:
-    from openpesel.access.audit import AuditLog
     from openpesel.storage.store import Store
 
 Fetch = Callable[[str], dict[str, Any]]
@@ -206,14 +205,23 @@ def http_fetch(base_url: str, timeout: float = 30.0) -> Fetch:
 # -- signing in time -----------------------------------------------------------
 
 
-def sign_pending(store: Store, log: AuditLog,
+class SigningLog(Protocol):
+    """What signing in time needs of ``audit.AuditLog`` (which imports this module, so it is
+    named here by what it does, not imported)."""
+
+    sign_interval: datetime.timedelta | None
+
+    def sign_if_behind(self, s: Any, at: datetime.datetime) -> SignedTreeHead | None: ...
+
+
+def sign_pending(store: Store, log: SigningLog,
                  clock: Callable[[], datetime.datetime]) -> SignedTreeHead | None:
     """Sign a head over entries appended since the latest one (at shutdown, on a timer)."""
     with store.write() as s:
         return log.sign_if_behind(s, clock())
 
 
-async def sign_periodically(store: Store, log: AuditLog,
+async def sign_periodically(store: Store, log: SigningLog,
                             clock: Callable[[], datetime.datetime], every_s: float) -> None:
     """Until cancelled: every ``every_s`` seconds, sign a head if the log grew.
 
@@ -226,7 +234,7 @@ async def sign_periodically(store: Store, log: AuditLog,
             await asyncio.to_thread(sign_pending, store, log, clock)
 
 
-def signing_lifespan(store: Store, log: AuditLog, clock: Callable[[], datetime.datetime]
+def signing_lifespan(store: Store, log: SigningLog, clock: Callable[[], datetime.datetime]
                      ) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     """The server's lifespan: sign on a timer while it runs, and once more as it stops."""
     @contextlib.asynccontextmanager

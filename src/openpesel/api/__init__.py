@@ -1,5 +1,8 @@
-"""The HTTP API (FastAPI): a thin adapter over the accountable ``Gate``."""
+"""The HTTP API (FastAPI): a thin adapter over the accountable ``Gate``.
 
-from openpesel.api.app import create_app
+``openpesel.bootstrap.asgi`` serves it, with the web pages beside it.
+"""
 
-__all__ = ["create_app"]
+from openpesel.api.app import create_api
+
+__all__ = ["create_api"]

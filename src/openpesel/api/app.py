@@ -1,16 +1,21 @@
-"""The application: middleware, error shapes and routers, built around one ``Gate``."""
+"""The HTTP API: its routers, error shapes and rate limit, around one ``Gate``.
+
+Only the API: the composition root (``openpesel.bootstrap.asgi``) builds the
+gate, wraps this app in the edge and its lifespan, and mounts the web pages
+beside it, so that the API and the web never import each other.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import version
+
 from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
+from starlette.types import Lifespan
 
 from openpesel.access.gate import Gate
-from openpesel.access.wiring import build_gate as build_gate  # re-exported: tests import it
-from openpesel.access.witness import signing_lifespan
 from openpesel.api import (
     contract,
-    problems,
     routes_adjudication,
     routes_admin,
     routes_fingerprints,
@@ -19,27 +24,26 @@ from openpesel.api import (
     routes_witness,
 )
 from openpesel.api.deps import RateLimited
-from openpesel.api.edge import MAX_BODY, Edge
-from openpesel.api.ratelimit import TokenBucket
-from openpesel.api.warmup import warming
-from openpesel.config import Settings
+from openpesel.http import problems
+from openpesel.http.ratelimit import TokenBucket
 
 
-def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000,
-               warm_up: bool = True) -> FastAPI:
+def create_api(gate: Gate, bucket: TokenBucket, lifespan: Lifespan[FastAPI] | None = None,
+               ) -> FastAPI:
+    """The API under ``/api/v1``; ``lifespan`` is the server's (the composition root's)."""
     # FastAPIOffline serves /docs and /redoc with Swagger UI and ReDoc from its own package,
     # not a CDN: a registry office's network may have no internet (issue 13, item 9).
     app = FastAPIOffline(
         title="OpenPESEL",
-        version="1.0.0",
+        version=version("openpesel"),  # the package's, not a number kept by hand
         summary="An open population register with accountable access.",
         description="Every read or write of personal data names a principal, a role and a "
                     "purpose (X-Purpose), is checked, and leaves an audit entry the person "
                     "concerned can read. Errors are RFC 9457 problem details.",
-        lifespan=warming(signing_lifespan(gate.store, gate.audit, gate.clock), warm_up),
+        lifespan=lifespan,
     )
     app.state.gate = gate
-    app.state.bucket = TokenBucket(rate_per_s, burst)
+    app.state.bucket = bucket
     problems.install(app)
 
     @app.exception_handler(RateLimited)
@@ -49,19 +53,8 @@ def create_app(gate: Gate, rate_per_s: float = 500.0, burst: int = 1000,
         response.headers["Retry-After"] = "1"
         return response
 
-    app.add_middleware(Edge, max_body=MAX_BODY)  # the body limit; no-store and nosniff
-
     for module in (routes_register, routes_me, routes_admin, routes_fingerprints,
                    routes_adjudication, routes_witness):
         app.include_router(module.router, prefix="/api/v1")
     contract.install(app)  # 405 for undeclared methods; the documented event union
-    from openpesel.web.app import create_web_app
-
-    app.mount("/", create_web_app(gate, app.state.bucket))  # the web pages, after the API
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """For `uvicorn --factory` (several workers): settings come from the environment."""
-    settings = Settings()
-    return create_app(build_gate(settings), settings.rate_per_s, settings.rate_burst)

@@ -21,8 +21,8 @@ from pydantic import Field, TypeAdapter
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
-from openpesel.api import problems
 from openpesel.api.models import EVENT_KINDS
+from openpesel.http import problems
 
 PREFIX = "/api/v1"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]

@@ -9,8 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from openpesel.access.credentials import AuthError
 from openpesel.access.gate import Access, Gate, Principal
-from openpesel.api.problems import problem
-from openpesel.api.ratelimit import TokenBucket
+from openpesel.http.problems import problem
+from openpesel.http.ratelimit import TokenBucket
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token.")
 

@@ -18,7 +18,7 @@ from openpesel.api.deps import access, gate
 from openpesel.api.models import ERRORS, PeselPath, RecordedOut
 
 if TYPE_CHECKING:  # the fingerprint stack is imported on first use, not at start-up
-    from openpesel.biometrics.service import Scan
+    from openpesel.dedup.enrolment import Scan
 
 router = APIRouter(prefix="/persons/{pesel}/fingerprints", tags=["fingerprints"],
                    responses=ERRORS)
@@ -52,7 +52,7 @@ class VerdictOut(BaseModel):
 
 
 async def _scan(finger: int, upload: UploadFile) -> Scan:
-    from openpesel.biometrics.service import Scan
+    from openpesel.dedup.enrolment import Scan
     from openpesel.errors import InvalidEvent
 
     data = await upload.read(MAX_SCAN + 1)

@@ -16,11 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from openpesel.access.gate import Gate
-from openpesel.access.witness import published
 from openpesel.api.deps import RateLimited, gate
 from openpesel.api.models import ERRORS
-from openpesel.api.ratelimit import TokenBucket
-from openpesel.errors import PersonNotFound
+from openpesel.http.ratelimit import TokenBucket
 
 TheGate = Annotated[Gate, Depends(gate)]
 
@@ -35,24 +33,15 @@ async def by_address(request: Request) -> None:
 router = APIRouter(tags=["audit"], responses=ERRORS, dependencies=[Depends(by_address)])
 
 
-class NoHeadYet(PersonNotFound):
-    message = "The register has not signed a tree head yet."
-
-
 @router.get("/audit/heads/latest", summary="The latest signed tree head, with the public key "
             "that checks it (public, for witnesses)")
 def latest_head(g: TheGate) -> dict[str, Any]:
-    with g.store.read() as s:
-        head = g.audit.latest_head(s)
-    if head is None:
-        raise NoHeadYet()
-    return published(head, g.audit.public_key)
+    return g.latest_head()
 
 
 @router.get("/audit/proofs/consistency", summary="RFC 6962 consistency proof between two "
             "sizes of the log (public, for witnesses)")
 def consistency(g: TheGate, old: Annotated[int, Query(ge=0)],
                 new: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
-    with g.store.read() as s:
-        proof = g.audit.consistency_proof(s, old, new)
+    proof = g.consistency_proof(old, new)
     return {"old": old, "new": new, "proof": [h.hex() for h in proof]}

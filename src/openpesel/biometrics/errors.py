@@ -13,9 +13,11 @@ from openpesel.errors import OpenPeselError
 
 
 class BiometricsError(OpenPeselError):
-    """Root of the fingerprint subtree."""
+    """Root of the fingerprint subtree: a bad scan is the caller's to fix (422)."""
 
     message = "The fingerprint could not be processed."
+    http_status = 422
+    problem_type = "fingerprint"
 
 
 # --- image intake -------------------------------------------------------------
@@ -79,6 +81,8 @@ class TemplateEncodingError(TemplateError):
 
 class ExtractorUnavailable(BiometricsError):
     message = "No minutiae extractor could be loaded; install the 'biometrics' extra."
+    http_status = 503
+    problem_type = "extractor-unavailable"
 
 
 class ExtractionFailed(BiometricsError):

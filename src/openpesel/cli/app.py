@@ -18,9 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
+from openpesel import bootstrap
 from openpesel.access.gate import Access, Gate, console
 from openpesel.access.policy import Role
-from openpesel.access.witness import sign_pending
 from openpesel.cli import render
 from openpesel.cli.kinds import kinds
 from openpesel.cli.witness import (
@@ -37,7 +37,6 @@ from openpesel.errors import (
     ExitCode,
     InvalidEvent,
     InvalidNumber,
-    NotInitialised,
     OpenPeselError,
 )
 from openpesel.number import get_birth_date, get_sex, validate
@@ -45,7 +44,6 @@ from openpesel.registry import events as ev
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
-from openpesel.storage.store import Store
 
 EPILOG = "Exit codes:\n" + "\n".join(f"{int(c):>2}  {m}" for c, m in EXIT_MEANINGS.items())
 """Every exit code, one meaning each, from the one table in ``errors.py``."""
@@ -72,10 +70,7 @@ def _options(ctx: typer.Context, purpose: Annotated[str, typer.Option(
 
 
 def register() -> Register:
-    store = Store(Settings().url())
-    if not store.initialised():
-        raise NotInitialised()
-    return Register(store)
+    return bootstrap.open_register(Settings())
 
 
 def operator(register_: Register | None = None) -> tuple[Gate, Access]:
@@ -101,8 +96,7 @@ def clear_errors() -> Iterator[None]:
 def init() -> None:
     """Create the register (or bring its schema up to date)."""
     with clear_errors():
-        store = Store(Settings().url())
-        store.initialise()
+        store = bootstrap.open_register(Settings(), create=True).store
     render.console.print(f"Register ready at {store.engine.url.render_as_string()}")
 
 
@@ -309,7 +303,7 @@ def backup_cmd(target: Path) -> None:
         gate, access = operator()
 
         def copy() -> None:  # the backup's own entry is signed first: it ends on a signed head
-            sign_pending(gate.store, gate.audit, gate.clock)
+            gate.sign_pending()
             backup.backup(gate.store, target)
         gate.bulk(access, "backup", copy)
     render.console.print(f"backup written to {target} ({target.stat().st_size} bytes)")
@@ -321,7 +315,7 @@ def restore_cmd(source: Path) -> None:
     from openpesel.storage import backup
 
     with clear_errors():
-        store = Store(Settings().url())
+        store = bootstrap.open_store(Settings())
         backup.restore(source, store)
         render.console.print(f"restored from {source}; digest {backup.digest(store)}")
 
@@ -331,16 +325,16 @@ def populate(size: int = 1000, seed: int = 1) -> None:
     """Add a synthetic population, generated through the real event path."""
     import time
 
+    from openpesel.cli.progress import progress_bar
     from openpesel.population.build import build
 
     with clear_errors():
-        store = Store(Settings().url())
-        store.initialise()
+        gate, access = operator(bootstrap.open_register(Settings(), create=True))
         started = time.perf_counter()
-        gate, access = operator(Register(store))
-        done = gate.bulk(access, "populate", lambda: build(gate.register, size, seed,
-                                                           progress=True),
-                         [f"size:{size}", f"seed:{seed}"])
+        with progress_bar("recording life events", transient=True) as on_batch:
+            done = gate.bulk(access, "populate", lambda: build(gate.register, size, seed,
+                                                               on_batch=on_batch),
+                             [f"size:{size}", f"seed:{seed}"])
     render.built(done, time.perf_counter() - started)
 
 
@@ -350,7 +344,7 @@ def demo(size: int = 10_000, seed: int = 2026,
                                                    help="Serve the API afterwards.")] = True,
          port: int = 8000) -> None:
     """Build a synthetic register, take a short tour of it, and serve it."""
-    from openpesel.population.tour import run_demo
+    from openpesel.cli.tour import run_demo
 
     with clear_errors():
         run_demo(Settings(), size, seed)
@@ -382,9 +376,7 @@ _add_fingerprints()
 
 
 def _gate(register_: Register | None = None) -> Gate:
-    from openpesel.api.app import build_gate
-
-    return opened(build_gate(Settings(), register_ or register()))
+    return opened(bootstrap.build_gate(Settings(), register_ or register()))
 
 
 @app.command()
@@ -396,7 +388,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
         _gate()  # fail here, with a clear line, if the register is not ready
         _check_port(host, port)
         try:
-            uvicorn.run("openpesel.api.app:app_from_environment", factory=True, host=host,
+            uvicorn.run("openpesel.bootstrap.asgi:app_from_environment", factory=True, host=host,
                         port=port, workers=workers, log_level="info")
         except SystemExit as exc:  # uvicorn's own "startup failed" is 3, our "bad number"
             if exc.code not in (None, 0):
@@ -477,10 +469,8 @@ def audit_verify(as_json: JsonFlag = False, against: Annotated[Path | None, type
                           "each.")] = None) -> None:
     """Recompute the whole audit log and check every signed tree head; exit 11 if broken."""
     with clear_errors():
-        gate = _gate()
-        witnessed = witnessed_heads(against, gate)
-        with gate.store.read() as s:
-            report = gate.audit.verify(s, witnessed=witnessed)
+        gate, access = operator()
+        report = gate.verify_audit(access, witnessed_heads(against, gate))
     if as_json:
         render.emit_json({"ok": report.ok, "size": report.size, "problems": report.problems})
     elif report.ok:
@@ -495,9 +485,8 @@ def audit_verify(as_json: JsonFlag = False, against: Annotated[Path | None, type
 def audit_head() -> None:
     """Sign the audit log's current tree head and print it."""
     with clear_errors():
-        gate = _gate()
-        with gate.store.write() as s:
-            head = gate.audit.head(s, gate.clock())
+        gate, access = operator()
+        head = gate.sign_head(access)
     render.emit_json(head.to_json())
 
 

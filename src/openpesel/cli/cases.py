@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from openpesel.cli import render
-from openpesel.cli.fingerprints import _finger_path, _read
+from openpesel.cli.fingerprints import read_scans
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 
@@ -145,12 +145,11 @@ def identify(scan: Annotated[list[str], typer.Option(help="FINGER=IMAGE, e.g. 2=
              k: Annotated[int, typer.Option(min=1, max=100)] = 10,
              dpi: float | None = None, as_json: JsonFlag = False) -> None:
     """1:N identification: ranked candidates among everyone enrolled."""
-    from openpesel.biometrics.service import Scan
     from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
-        scans = [Scan(f, _read(p), dpi) for f, p in map(_finger_path, scan)]
+        scans = read_scans(scan, dpi)
         years = None
         if born_from is not None or born_to is not None:
             years = (born_from or 1850, born_to or 2200)
@@ -182,14 +181,13 @@ def register(kind: Annotated[str, typer.Argument(help="birth or foreigner_regist
              document: Annotated[str, typer.Option("--document", "-d")] = "",
              dpi: float | None = None) -> None:
     """Register a person with fingerprints: recorded, or held as a case (exit 10)."""
-    from openpesel.biometrics.service import Scan
     from openpesel.cli.app import _parse_fields, clear_errors, operator
 
     with clear_errors():
         chosen = ev.parse_kind(kind)
         payload = _parse_fields(chosen, field or [], data)
         gate, access = operator()
-        scans = [Scan(f, _read(p), dpi) for f, p in map(_finger_path, scan)]
+        scans = read_scans(scan, dpi)
         done = gate.register_with_fingerprints(access, chosen, payload, document, scans,
                                                authority=authority)
     if done.recorded is not None:

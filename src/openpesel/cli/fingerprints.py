@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from openpesel.cli import render
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
+
+if TYPE_CHECKING:
+    from openpesel.dedup.enrolment import Scan
 
 fingerprints = typer.Typer(help="Fingerprints: enrolment and 1:1 verification.",
                            no_args_is_help=True)
@@ -32,6 +35,13 @@ def _read(path: Path) -> bytes:
         raise InvalidEvent(f"Cannot read {path}: {exc.strerror}.") from None
 
 
+def read_scans(options: list[str], dpi: float | None) -> list[Scan]:
+    """The scans that ``--scan FINGER=IMAGE`` options name, read from their files."""
+    from openpesel.dedup.enrolment import Scan
+
+    return [Scan(f, _read(p), dpi) for f, p in map(_finger_path, options)]
+
+
 @fingerprints.command("enrol")
 def enrol(
     pesel: str,
@@ -44,12 +54,11 @@ def enrol(
     accept_low_quality: bool = False,
 ) -> None:
     """Enrol fingerprints (PNG, TIFF, BMP, JPEG or WSQ) as an event on the person's record."""
-    from openpesel.biometrics.service import Scan
     from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
-        scans = [Scan(f, _read(p), dpi) for f, p in map(_finger_path, scan)]
+        scans = read_scans(scan, dpi)
         gone = [(int(f), r) for f, _, r in (m.partition("=") for m in missing or [])]
         done = gate.enrol_fingerprints(access, pesel, scans, gone, document, authority,
                                        accept_low_quality)
@@ -65,8 +74,8 @@ def enrol(
 def verify_cmd(pesel: str, finger: Annotated[int, typer.Option(min=1, max=10)], image: Path,
                dpi: float | None = None, false_match_rate: float = 0.001) -> None:
     """1:1 verification of a scan against the enrolled finger; exit 12 if it does not match."""
-    from openpesel.biometrics.service import Scan
     from openpesel.cli.app import clear_errors, operator
+    from openpesel.dedup.enrolment import Scan
 
     with clear_errors():
         gate, access = operator()

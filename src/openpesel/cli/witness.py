@@ -18,7 +18,6 @@ from openpesel.access.witness import (
     WitnessError,
     http_fetch,
     observe,
-    sign_pending,
 )
 from openpesel.errors import OpenPeselError
 
@@ -41,7 +40,7 @@ def sign_at_exit() -> None:
     while _opened:
         gate = _opened.pop()
         try:
-            sign_pending(gate.store, gate.audit, gate.clock)
+            gate.sign_pending()
         except OpenPeselError as exc:
             typer.echo(f"warning: no tree head signed at exit: {exc}", err=True)
 

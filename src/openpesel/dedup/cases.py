@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpesel.errors import InvalidEvent, PersonNotFound, RegisterError
+from openpesel.errors import CaseNotFound, InvalidEvent, RegisterError
 
 
 class Decision(enum.StrEnum):
@@ -46,10 +46,6 @@ class Origin(enum.StrEnum):
 UNDECIDED = frozenset({Status.OPEN, Status.ESCALATED, Status.PENDING})
 MIN_EVIDENCE = 3
 """Characters of the document reference a "same" decision without fingerprints names."""
-
-
-class CaseNotFound(PersonNotFound):
-    message = "No adjudication case has this id."
 
 
 class CaseClosed(RegisterError):

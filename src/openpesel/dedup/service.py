@@ -25,7 +25,7 @@ from openpesel.biometrics import parameters as bp
 from openpesel.dedup import cases as c
 from openpesel.dedup.evidence import Evidence, Side
 from openpesel.dedup.gallery import RegisterGallery, decode, latest_fingers
-from openpesel.errors import InvalidEvent, PersonNotFound, RegisterError
+from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.history import fold
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from openpesel.biometrics import FingerprintTemplate
     from openpesel.biometrics.identification import Candidate
-    from openpesel.biometrics.service import FingerprintService, FingerResult, Prepared, Scan
+    from openpesel.dedup.enrolment import FingerprintService, FingerResult, Prepared, Scan
 
 DEDUP_THRESHOLD = bp.THRESHOLDS_BY_FMR[0.0001]
 """A finger (or the fused score) at or above this makes a suspect: the strictest calibrated
@@ -53,8 +53,8 @@ ADJUDICATION_OFFICE = ev.Authority.MINISTER
 
 
 @dataclass(frozen=True)
-class Application:
-    """A registration (birth or foreigner) that comes with fingerprints."""
+class RegistrationRequest:
+    """A registration (birth or foreigner) that comes with fingerprints, before screening."""
 
     kind: ev.Kind
     payload: dict[str, Any]
@@ -93,9 +93,9 @@ class DedupService:
 
     # -- screening at enrolment -------------------------------------------
 
-    def register_with_fingerprints(self, s: Session, app: Application, scans: Sequence[Scan],
-                                   missing: Sequence[tuple[int, str]], by: str,
-                                   accept_low_quality: bool = False) -> Screened:
+    def register_with_fingerprints(self, s: Session, app: RegistrationRequest,
+                                   scans: Sequence[Scan], missing: Sequence[tuple[int, str]],
+                                   by: str, accept_low_quality: bool = False) -> Screened:
         birth = self._check(app)
         assessed = self.fingerprints.usable(scans, accept_low_quality)
         probe = decode({p.result.finger: p.template for p in assessed})
@@ -115,7 +115,7 @@ class DedupService:
                          c.opened_body(c.Origin.APPLICATION, subject, suspects))
         return Screened(None, case_id, tuple(suspects), fingers)
 
-    def _check(self, app: Application) -> ev.Birth:
+    def _check(self, app: RegistrationRequest) -> ev.Birth:
         """Refuse what could never be recorded before any fingerprint work is done."""
         if app.kind not in ev.CREATING_KINDS:
             raise InvalidEvent("A registration with fingerprints is a birth or a foreigner's "
@@ -131,7 +131,7 @@ class DedupService:
                                 f"{MIN_FINGERPRINT_AGE}.")
         return birth
 
-    def _enrolled_on(self, app: Application) -> datetime.date:
+    def _enrolled_on(self, app: RegistrationRequest) -> datetime.date:
         if app.effective_date is not None and app.kind is not ev.Kind.BIRTH:
             return app.effective_date
         return self.clock().date()
@@ -171,7 +171,7 @@ class DedupService:
                          hit.rank, tuple((f.finger, float(f.score)) for f in hit.fingers),
                          reasons)
 
-    def _record(self, s: Session, app: Application, enrolment: dict[str, Any]) -> Recorded:
+    def _record(self, s: Session, app: RegistrationRequest, enrolment: dict[str, Any]) -> Recorded:
         done = self.register.record_in(s, Command(app.kind, app.payload, app.authority,
                                                   app.document_ref,
                                                   effective_date=app.effective_date))
@@ -267,9 +267,9 @@ class DedupService:
     def _release(self, s: Session, case: c.Case) -> Recorded:
         sub = case.subject
         when = sub.get("effective_date")
-        app = Application(ev.Kind(sub["kind"]), sub["payload"], ev.Authority(sub["authority"]),
-                          sub["document_ref"],
-                          datetime.date.fromisoformat(when) if when else None)
+        app = RegistrationRequest(ev.Kind(sub["kind"]), sub["payload"],
+                                  ev.Authority(sub["authority"]), sub["document_ref"],
+                                  datetime.date.fromisoformat(when) if when else None)
         return self._record(s, app, sub["enrolment"])
 
     def _link(self, s: Session, case: c.Case, chosen: str, ref: str, comment: str) -> list[int]:
@@ -306,13 +306,13 @@ class DedupService:
         suspect = case.suspect(candidate)
         probe, theirs, common = self._common_fingers(s, case, candidate)
         if not common:
-            raise PersonNotFound(f"{candidate} has no finger enrolled that the case's subject "
+            raise FingerNotEnrolled(f"{candidate} has no finger enrolled that the case's subject "
                                  "also gave.")
         if finger is None:
             best = sorted(suspect.fingers, key=lambda f: -f[1])
             finger = next((f for f, _ in best if f in common), common[0])
         elif finger not in common:
-            raise PersonNotFound(f"Finger {finger} is not on both sides; fingers on both: "
+            raise FingerNotEnrolled(f"Finger {finger} is not on both sides; fingers on both: "
                                  f"{', '.join(map(str, common))}.")
         t = decode({0: probe[finger].template, 1: theirs[finger].template})
         pairs = tuple((int(i), int(j), float(v)) for i, j, v in paired_minutiae(t[0], t[1]))

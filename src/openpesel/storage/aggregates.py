@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import distinct, extract, func, literal_column, select
 
@@ -59,9 +60,28 @@ def age_band(birth_year: int, today: datetime.date) -> int:
     return min(age // AGE_BAND * AGE_BAND, OLDEST_BAND)
 
 
+def _voivodeship() -> Any:
+    """The first two digits of the TERYT code. Literal arguments, not bound ones:
+    PostgreSQL must see the same expression in SELECT and GROUP BY."""
+    return func.substr(t.persons.c.teryt, literal_column("1"), literal_column("2"))
+
+
+def alive_by_voivodeship_and_sex(s: Session) -> dict[str, dict[str, int]]:
+    """The living, by voivodeship ("none": no address) and sex: the statistics office's
+    table."""
+    c = t.persons.c
+    region = _voivodeship()
+    rows = s.conn.execute(select(region, c.sex, func.count())
+                          .where(c.alive.is_(True)).group_by(region, c.sex)).all()
+    by_region: dict[str, dict[str, int]] = {}
+    for code, sex, count in rows:
+        by_region.setdefault(code or "none", {})[sex] = int(count)
+    return by_region
+
+
 def dashboard(s: Session, today: datetime.date) -> Dashboard:
     p = t.persons.c
-    region = func.substr(p.teryt, literal_column("1"), literal_column("2"))
+    region = _voivodeship()
     by_region: dict[str, int] = {}
     for code, count in s.conn.execute(select(region, func.count()).where(p.alive.is_(True))
                                       .group_by(region)):

@@ -19,9 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openpesel.access.gate import Forbidden, Gate
-from openpesel.api.problems import problem
-from openpesel.api.ratelimit import TokenBucket
-from openpesel.errors import OpenPeselError, PersonNotFound
+from openpesel.errors import NotFound, OpenPeselError
+from openpesel.http.problems import problem
+from openpesel.http.ratelimit import TokenBucket
 from openpesel.web import (
     pages_audit,
     pages_auth,
@@ -92,8 +92,8 @@ def create_web_app(gate: Gate, bucket: TokenBucket | None = None) -> FastAPI:
     async def forbidden(request: Request, exc: Forbidden) -> Response:
         return _error(request, 403, "You may not see this page", str(exc))
 
-    @web.exception_handler(PersonNotFound)
-    async def not_found(request: Request, exc: PersonNotFound) -> Response:
+    @web.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
         return _error(request, 404, "Not found", str(exc))
 
     @web.exception_handler(OpenPeselError)

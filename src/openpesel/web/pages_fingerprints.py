@@ -22,7 +22,7 @@ from openpesel.web.render import page
 from openpesel.web.session import Csrf, Seen, the_gate
 
 if TYPE_CHECKING:
-    from openpesel.biometrics.service import FingerResult, Scan
+    from openpesel.dedup.enrolment import FingerResult, Scan
 
 router = APIRouter()
 MAX_SCAN = 4 << 20
@@ -41,7 +41,7 @@ def enrol_form(request: Request, v: Seen, pesel: str) -> Response:
 
 
 async def _scans(request: Request) -> tuple[list[Scan], dict[str, str]]:
-    from openpesel.biometrics.service import Scan
+    from openpesel.dedup.enrolment import Scan
 
     form = await request.form()
     scans = []
@@ -87,6 +87,6 @@ async def enrol(request: Request, v: Seen, pesel: str) -> Response:
 
 def _assess(scans: list[Scan]) -> list[FingerResult]:
     """Each finger's quality, to say which to rescan; nothing is stored."""
-    from openpesel.biometrics.service import FingerprintService
+    from openpesel.dedup.enrolment import FingerprintService
 
     return [p.result for p in FingerprintService.assess(scans)]

@@ -1,5 +1,10 @@
 """Fingerprints on the register: enrolment as an event, and 1:1 verification.
 
+A register use case, not part of the matcher: ``biometrics`` turns images
+into templates and scores them and knows no register; this module puts its
+results into register events and reads them back, beside the de-duplication
+that screens a registration with the same prints.
+
 The pipeline (intake, quality, template) runs before anything is written: a
 scan that must be retaken refuses the whole enrolment, so the register never
 holds half a set. Images go to the content-addressed store first (a blob
@@ -30,11 +35,11 @@ from openpesel.biometrics import (
     load_image,
     verify,
 )
-from openpesel.errors import PersonNotFound
+from openpesel.errors import FingerNotEnrolled
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.service import Register
-from openpesel.storage.store import Session
+from openpesel.storage.session import Session
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ class FingerprintService:
                     if f.finger == scan.finger:
                         reference = f.template  # the latest enrolment wins
         if reference is None:
-            raise PersonNotFound(f"No fingerprint {scan.finger} is enrolled for {pesel}.")
+            raise FingerNotEnrolled(f"No fingerprint {scan.finger} is enrolled for {pesel}.")
         probe = extract_template(load_image(scan.data, dpi=scan.dpi,
                                             finger=FingerPosition(scan.finger)))
         return verify(probe, decode_template(base64.b64decode(reference)),

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openpesel.api import problems
+from openpesel.http import problems
 
 MAX_BODY = 1 << 20
 """A request body over 1 MiB is refused: by its Content-Length before a byte is read, and

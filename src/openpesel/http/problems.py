@@ -13,47 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from openpesel.access.audit import AuditError
-from openpesel.access.credentials import AuthError, LoginThrottled
-from openpesel.access.gate import Forbidden
-from openpesel.errors import (
-    ConcurrencyConflict,
-    ImportFailed,
-    InvalidData,
-    InvalidEvent,
-    InvalidNumber,
-    NotInitialised,
-    OpenPeselError,
-    PersonNotFound,
-    PoolExhausted,
-    RegisterError,
-    StorageError,
-    StorageFull,
-    StorageUnavailable,
-)
+from openpesel.access.credentials import LoginThrottled
+from openpesel.errors import OpenPeselError
 
 MEDIA_TYPE = "application/problem+json"
-
-# (class, HTTP status, problem slug); the first match wins, so subclasses come first.
-_MAP: list[tuple[type[OpenPeselError], int, str]] = [
-    (InvalidNumber, 422, "invalid-pesel"),
-    (InvalidEvent, 422, "invalid-event"),
-    (ImportFailed, 422, "import-refused"),
-    (InvalidData, 422, "invalid-data"),
-    (PersonNotFound, 404, "not-found"),
-    (PoolExhausted, 409, "pool-exhausted"),
-    (RegisterError, 409, "refused-by-register"),
-    (LoginThrottled, 429, "login-throttled"),
-    (AuthError, 401, "unauthenticated"),
-    (Forbidden, 403, "forbidden"),
-    (AuditError, 422, "audit"),
-    (ConcurrencyConflict, 409, "concurrent-change"),
-    (NotInitialised, 503, "not-initialised"),
-    (StorageFull, 503, "storage-full"),
-    (StorageUnavailable, 503, "storage-unavailable"),
-    (StorageError, 503, "storage"),
-    (OpenPeselError, 400, "bad-request"),
-]
+"""Each error class carries its own status and slug (``http_status``, ``problem_type``,
+declared beside it in ``errors.py`` and each layer's errors): there is no table here."""
 
 _TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Request too large",
@@ -67,21 +32,10 @@ def problem(status: int, slug: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _biometric_problems() -> None:
-    """Fingerprint errors: bad scans are the caller's to fix (422)."""
-    from openpesel.biometrics.errors import BiometricsError, ExtractorUnavailable
-
-    if not any(cls is BiometricsError for cls, _, _ in _MAP):
-        _MAP[-1:-1] = [(ExtractorUnavailable, 503, "extractor-unavailable"),
-                       (BiometricsError, 422, "fingerprint")]
-
-
 def install(app: FastAPI) -> None:
-    _biometric_problems()
     @app.exception_handler(OpenPeselError)
     async def register_error(_request: Request, exc: OpenPeselError) -> JSONResponse:
-        status, slug = next((st, sl) for cls, st, sl in _MAP if isinstance(exc, cls))
-        response = problem(status, slug, str(exc))
+        response = problem(exc.http_status, exc.problem_type, str(exc))
         if isinstance(exc, LoginThrottled):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

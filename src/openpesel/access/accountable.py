@@ -1,0 +1,192 @@
+"""The accountable transaction: authorise, do the work, and audit it, all in one transaction.
+
+Every use case in ``access`` (officials', residents', examiners', the audit
+administration's, principals') runs its work through ``Accountable.run``, so
+there are no silent reads: if the audit entry cannot be written, the answer is
+not given either. A refused or failed request is audited too, with its outcome
+(``denied``, ``refused``, ``not_found``).
+
+The work is a function of the transaction's session and a ``Touched``, which
+it fills in as it learns whom and what it touched; that becomes the entry.
+"""
+
+from __future__ import annotations
+
+import datetime
+import getpass
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn, TypeVar
+
+from openpesel.access.audit import AuditEntry, AuditLog
+from openpesel.access.policy import Action, Role, decide, office_for
+from openpesel.errors import NotFound, OpenPeselError, PersonNotFound
+from openpesel.number import is_valid, validate
+from openpesel.registry import events as ev
+from openpesel.storage.session import Session
+
+T = TypeVar("T")
+
+
+class Forbidden(OpenPeselError):
+    message = "This principal may not do that."
+    http_status = 403
+    problem_type = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: Role
+    person_id: uuid.UUID | None = None
+    jti: str | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who asks, in which role, for what purpose, and (police, courts) on which legal basis."""
+
+    principal: Principal
+    purpose: str | None = None
+    legal_basis: str | None = None
+    case_ref: str | None = None
+
+
+@dataclass
+class Touched:
+    """What an access touched, filled in as the work learns it; it becomes the audit entry.
+
+    ``index`` is the entry's position in the log once written (a reservation
+    check hands it to the bank as its receipt).
+    """
+
+    person_id: uuid.UUID | None = None
+    pesel: str | None = None
+    fields: list[str] = field(default_factory=list)
+    index: int = -1
+
+
+Work = Callable[[Session, Touched], T]
+"""A use case's work inside its accountable transaction."""
+
+
+def console(purpose: str = "console administration") -> Access:
+    """The register's operator at the console (the CLI, the demo, set-up scripts).
+
+    Audited as ``console:<OS user>`` in the role ``operator``, like any principal.
+    """
+    return Access(Principal(f"console:{getpass.getuser()}", Role.OPERATOR), purpose)
+
+
+def own_pesel(s: Session, access: Access) -> str:
+    """The number of the resident an account is tied to."""
+    person = access.principal.person_id
+    record = s.record(person) if person else None
+    if record is None:
+        raise PersonNotFound("This account is not tied to a person in the register.")
+    return str(record["pesel"])
+
+
+class Accountable:
+    """Runs use cases as accountable transactions on one store and one audit log."""
+
+    def __init__(self, store: Any, audit: AuditLog,
+                 clock: Callable[[], datetime.datetime]) -> None:
+        self.store = store
+        self.audit = audit
+        self.clock = clock
+
+    def entry(self, access: Access, action: str, outcome: str, touched: Touched) -> AuditEntry:
+        """The audit entry of one access, as its principal stated it."""
+        p = access.principal
+        return AuditEntry(principal=p.name, role=p.role.value,
+                          purpose=access.purpose or action, legal_basis=access.legal_basis,
+                          case_ref=access.case_ref, action=action, person_id=touched.person_id,
+                          pesel=touched.pesel, fields=sorted(touched.fields), outcome=outcome,
+                          at=self.clock())
+
+    def run(self, access: Access, action: Action, audit_action: str, pesel: str | None,
+            work: Work[T], touched: Touched | None = None, writes: bool = True) -> T:
+        """Authorise, run ``work`` and audit it in one transaction.
+
+        A refusal rolls back the work but keeps its audit entry: work that writes
+        is rolled back with its whole transaction, and the entry is written in a
+        fresh one. (A savepoint would do the same at two extra round trips for
+        every write that succeeds, and nearly all do.) Read-only work has nothing
+        to roll back, so its refusal shares the transaction.
+        """
+        seen = touched or Touched()
+        # The audit keeps the canonical spelling: " 44051401359" is the same person's number.
+        seen.pesel = validate(pesel) if pesel is not None and is_valid(pesel) else pesel
+        decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
+                          access.case_ref)
+        if not decision.allowed:
+            with self.store.write() as s:
+                _identify(s, seen)
+                self.audit.append(s, self.entry(access, audit_action, "denied", seen))
+            raise Forbidden(decision.reason)
+        failure: OpenPeselError | None = None
+        outcome = "allowed"
+        try:
+            with self.store.write() as s:
+                _identify(s, seen)
+                try:
+                    result = work(s, seen)
+                except NotFound as exc:
+                    failure, outcome = exc, "not_found"
+                except OpenPeselError as exc:
+                    failure, outcome = exc, "refused"
+                if failure is not None and writes:
+                    raise failure
+                seen.index = self.audit.append(s, self.entry(access, audit_action, outcome,
+                                                             seen))
+        except OpenPeselError as exc:
+            if exc is not failure:
+                raise
+            with self.store.write() as s:  # the work is rolled back; its refusal is kept
+                seen.index = self.audit.append(s, self.entry(access, audit_action, outcome,
+                                                             seen))
+        if failure is not None:
+            raise failure
+        return result
+
+    def refuse(self, access: Access, action: Action, audit_action: str, pesel: str | None,
+               reason: str) -> NoReturn:
+        """Refuse an access the law forbids before any work, audited as ``refused``."""
+        def work(_s: Session, _seen: Touched) -> None:
+            raise Forbidden(reason)
+        self.run(access, action, audit_action, pesel, work)
+        raise AssertionError("unreachable: the work always refuses")  # pragma: no cover
+
+    def audit_people(self, s: Session, access: Access, action: str,
+                     people: Iterable[tuple[uuid.UUID, str | None]],
+                     fields: list[str]) -> None:
+        """One entry per person an access touched, so each finds it in their own report.
+
+        A bulk access (an import, a page of search results, a case's candidates)
+        has its own entry too; these say, to each person concerned, what of
+        theirs it touched.
+        """
+        entries = [self.entry(access, action, "allowed",
+                              Touched(person_id=person_id, pesel=pesel, fields=list(fields)))
+                   for person_id, pesel in people]
+        self.audit.append_many(s, entries)
+
+    def office(self, access: Access, kind: ev.Kind, pesel: str | None,
+               named: ev.Authority | None) -> ev.Authority:
+        """The office an event is recorded for (``policy.office_for``); a role whose office
+        may not record ``kind`` is refused, and the refusal is audited."""
+        chosen = office_for(access.principal.role, kind, named)
+        if chosen is None:
+            self.refuse(access, Action.RECORD, "write", pesel,
+                        f"A {access.principal.role.value} may not record {kind.value} "
+                        "(Art. 10).")
+        return chosen
+
+
+def _identify(s: Session, seen: Touched) -> None:
+    """The person behind the number an access names, for the entry (a miss names no one)."""
+    if seen.pesel and is_valid(seen.pesel):
+        held = s.holder(validate(seen.pesel))
+        seen.person_id = held[0] if held else None
