@@ -20,8 +20,7 @@ import time
 import numpy as np
 from stdnum.pl import pesel as stdnum_pesel
 
-from openpesel.number import batch
-from openpesel.number import pesel as ours
+from openpesel.number import batch, pesel as ours
 
 WEIGHTS = np.array([1, 3, 7, 9, 1, 3, 7, 9, 1, 3], dtype=np.int64)
 

@@ -17,8 +17,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from openpesel.abis import cbeff
-from openpesel.abis import messages as m
+from openpesel.abis import cbeff, messages as m
 from openpesel.biometrics.errors import BiometricsError
 from openpesel.storage import cases as refs
 from openpesel.storage.store import Session

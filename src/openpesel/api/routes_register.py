@@ -26,8 +26,7 @@ from openpesel.api.paging import Limit, Offset, SearchOffset, page
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
 from openpesel.registry.events import PESEL_SCHEMA
-from openpesel.registry.search import Hit
-from openpesel.registry.search import Query as SearchQuery
+from openpesel.registry.search import Hit, Query as SearchQuery
 
 router = APIRouter(responses=ERRORS)
 SEARCHABLE = r"[^\W\d_]|^\d{11}$"

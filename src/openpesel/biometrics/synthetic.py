@@ -21,8 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from openpesel.biometrics import parameters as p
-from openpesel.biometrics._engine.synthesis import impressions, master_fingerprint
-from openpesel.biometrics._engine.synthesis import orientation_model as om
+from openpesel.biometrics._engine.synthesis import (
+    impressions,
+    master_fingerprint,
+    orientation_model as om,
+)
 from openpesel.biometrics.finger import FingerPosition
 from openpesel.biometrics.image import FingerprintImage
 

@@ -27,6 +27,7 @@ from openpesel.dedup.evidence import Evidence, Side
 from openpesel.dedup.gallery import RegisterGallery, decode, latest_fingers
 from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
 from openpesel.registry import events as ev
+from openpesel.registry.checks import check_authority
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.history import fold
 from openpesel.registry.rules import MIN_FINGERPRINT_AGE, age_on, date_range
@@ -121,7 +122,7 @@ class DedupService:
             raise InvalidEvent("A registration with fingerprints is a birth or a foreigner's "
                                f"registration, not {app.kind.value}.")
         for kind in (app.kind, ev.Kind.FINGERPRINTS_ENROLLED):
-            self.register._check_authority(kind, app.authority)
+            check_authority(kind, app.authority)
         if not app.document_ref.strip():
             raise RegisterError("Every event needs the reference of its document.")
         birth = cast("ev.Birth", ev.parse_payload(app.kind, app.payload))

@@ -13,26 +13,32 @@ import datetime
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Generic, cast
 
 from typing_extensions import TypeVar
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
-from openpesel.number import Sex, validate
+from openpesel.number import validate
 from openpesel.registry import events as ev
+from openpesel.registry.as_of import links_then
+from openpesel.registry.checks import (
+    check_authority,
+    check_correction,
+    check_parent,
+    parent_fields,
+)
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.dates import check_dates
 from openpesel.registry.history import extend, fold
+from openpesel.registry.imports import Forward, Imported
 from openpesel.registry.kin import (
     REWRITES_PARENTS,
     Relative,
-    links_as_of,
     named_parents,
-    relatives,
 )
+from openpesel.registry.numbering import allocate, unused, with_new_number
 from openpesel.registry.ports import NumberTaken, RegisterSession, RegisterStore
-from openpesel.registry.rules import age_on, date_range
 from openpesel.registry.search import Hit, Query, search
 from openpesel.registry.state import PersonState
 from openpesel.registry.transfer import (
@@ -49,10 +55,6 @@ StoreT = TypeVar("StoreT", bound=RegisterStore, default=Any)
 register itself only uses the ``RegisterStore`` port. ``Any`` where left unsaid."""
 
 
-PARENT_MIN_AGE_YEARS = 12
-PATERNITY_AFTER_DEATH_DAYS = 300
-"""A child born up to 300 days after the husband's death is still presumed his (KRO art. 62)."""
-
 # Kinds whose event is mirrored on the other spouse's record.
 _MIRRORED = {ev.Kind.MARRIED, ev.Kind.DIVORCED, ev.Kind.MARRIAGE_ANNULLED}
 _NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED}
@@ -60,40 +62,6 @@ _NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTE
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
-
-
-@dataclass(frozen=True)
-class Imported:
-    """What an import wrote: how many events, and whose records (each access is audited)."""
-
-    events: int
-    people: tuple[uuid.UUID, ...]
-
-
-class _Forward:
-    """An import's transaction times stop at the register's now, and run forward per person.
-
-    One person's events are written under that person's row lock, so their
-    times follow their order in the log; an earlier time after a later one
-    would let an as-of-known read see an event before the record it changes.
-    (Across people, concurrent writers may interleave, so no order is asked.)
-    """
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-        self.last: dict[uuid.UUID, datetime.datetime] = {}
-
-    def check(self, e: ev.Event) -> ev.Event:
-        if e.recorded_at > self.now:
-            raise RegisterError(f"it was recorded at {e.recorded_at:%Y-%m-%d %H:%M:%S}, "
-                                "which is later than now.")
-        last = self.last.get(e.person_id)
-        if last is not None and e.recorded_at < last:
-            raise RegisterError(
-                f"it was recorded at {e.recorded_at:%Y-%m-%d %H:%M:%S}, before an earlier line "
-                "of the same person: a person's events run forward in time.")
-        self.last[e.person_id] = e.recorded_at
-        return e
 
 
 class Batch:
@@ -134,24 +102,8 @@ class Register(Generic[StoreT]):
         """Record inside the caller's transaction (so an audit entry can share it)."""
         return self._record(s, c)
 
-    @staticmethod
-    def _check_authority(kind: ev.Kind, authority: ev.Authority) -> None:
-        """Art. 10: only the offices the law names may record a kind of event."""
-        if authority not in ev.AUTHORS[kind]:
-            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[kind]))
-            raise RegisterError(
-                f"A {authority.value} may not record {kind.value}; only {allowed} may.")
-
-    @staticmethod
-    def _check_corrector(authority: ev.Authority, kind: ev.Kind) -> None:
-        """Art. 10 for corrections: the office entitled to record the kind, or the keeper."""
-        if not ev.may_correct(authority, kind):
-            allowed = ", ".join(sorted(a.value for a in ev.AUTHORS[kind] | ev.CORRECTORS))
-            raise RegisterError(
-                f"A {authority.value} may not correct a {kind.value} entry; only {allowed} may.")
-
     def _record(self, s: RegisterSession, c: Command) -> Recorded:
-        self._check_authority(c.kind, c.authority)
+        check_authority(c.kind, c.authority)
         if not c.document_ref.strip():
             raise RegisterError("Every event needs the reference of its document.")
         ev.check_text(c.document_ref, "document_ref")
@@ -172,12 +124,12 @@ class Register(Generic[StoreT]):
         effective = c.effective_date or self.clock().date()
         supersedes = None
         if isinstance(payload, ev.Corrected):
-            supersedes = self._check_correction(c.supersedes, payload, log, c.authority)
+            supersedes = check_correction(c.supersedes, payload, log, c.authority)
         if c.kind is ev.Kind.CORRECTED:
             effective = c.effective_date or next(e.effective_date for e in log
                                                  if e.seq == supersedes)
         if c.kind in _NEW_NUMBER:
-            payload = self._with_new_number(s, state, payload)
+            payload = with_new_number(s, state, payload)
         event = ev.Event(person_id, c.kind, payload, effective, c.authority, c.document_ref,
                          self.clock(), supersedes=supersedes)
         seq, after = self._append(s, log, event, state)
@@ -223,7 +175,7 @@ class Register(Generic[StoreT]):
                     "record new events with `record --file`, or import into a new register.")
             new_seq: dict[int, int] = {}
             people: dict[uuid.UUID, None] = {}
-            clock = _Forward(self.clock())
+            clock = Forward(self.clock())
             for n, event in numbered(lines, EventLine, to_event):
                 new_seq[event.seq] = self._at_line(n, lambda e=event: self._replay(  # type: ignore[misc]
                     s, clock.check(e), new_seq))
@@ -238,16 +190,16 @@ class Register(Generic[StoreT]):
             raise ImportFailed(f"line {number}: {exc}") from None
 
     def _replay(self, s: RegisterSession, e: ev.Event, new_seq: dict[int, int]) -> int:
-        self._check_authority(e.kind, e.authority)
+        check_authority(e.kind, e.authority)
         supersedes = None
         if e.supersedes is not None:
             if e.supersedes not in new_seq:
                 raise RegisterError(f"it corrects event {e.supersedes}, which is not in the file.")
             supersedes = new_seq[e.supersedes]
-            self._check_correction(supersedes, cast("ev.Corrected", e.payload),
+            check_correction(supersedes, cast("ev.Corrected", e.payload),
                                    s.events_for(e.person_id), e.authority)
         if e.kind in ev.CREATING_KINDS:
-            self._unused(s, cast("ev.Birth", e.payload).pesel or "")
+            unused(s, cast("ev.Birth", e.payload).pesel or "")
         return self._append_to(s, replace(e, supersedes=supersedes))
 
     def _append_to(self, s: RegisterSession, event: ev.Event) -> int:
@@ -281,8 +233,8 @@ class Register(Generic[StoreT]):
         updates: dict[str, Any] = {}
         parents = self._parents(s, p)
         for role, parent in parents:
-            self._check_parent(role, parent, p.birth_date)
-        updates |= self._parent_fields(parents)
+            check_parent(role, parent, p.birth_date)
+        updates |= parent_fields(parents)
         if c.person_id is not None and s.events_for(c.person_id):
             raise RegisterError(f"Person {c.person_id} is already in the register.")
         person_id = c.person_id or uuid.uuid4()
@@ -290,10 +242,10 @@ class Register(Generic[StoreT]):
             p.birth_date if c.kind is ev.Kind.BIRTH else self.clock().date())
         while True:
             if p.pesel is None:
-                updates["pesel"] = self._allocate(s, p.birth_date, p.birth_date_precision, p.sex,
+                updates["pesel"] = allocate(s, p.birth_date, p.birth_date_precision, p.sex,
                                                   check_later=True)
             else:
-                updates["pesel"] = self._unused(s, p.pesel)
+                updates["pesel"] = unused(s, p.pesel)
             event = ev.Event(person_id, c.kind, p.model_copy(update=updates), effective,
                              c.authority, c.document_ref, self.clock())
             try:
@@ -301,30 +253,6 @@ class Register(Generic[StoreT]):
             except NumberTaken:
                 continue  # it came in by an import: the pool's next number, as allocate would
             return Recorded(person_id, after.pesel, (seq,))
-
-    @staticmethod
-    def _unused(s: RegisterSession, pesel: str) -> str:
-        """A number given from outside (an import, a migration) must be new to the register."""
-        number = validate(pesel)
-        if s.holder(number) is not None:
-            raise RegisterError(
-                f"PESEL {number} has already been issued; numbers are never reused.")
-        return number
-
-    @staticmethod
-    def _check_parent(role: str, parent: PersonState, born: datetime.date) -> None:
-        if age_on(parent.birth_date, born) < PARENT_MIN_AGE_YEARS:
-            raise RegisterError(
-                f"The {role} ({parent.pesel}, born {parent.birth_date}) cannot be the parent of a "
-                f"child born {born}: a parent is at least {PARENT_MIN_AGE_YEARS} years older.")
-        if role == "mother" and parent.death_date is not None and parent.death_date < born:
-            raise RegisterError(
-                f"The mother ({parent.pesel}) died on {parent.death_date}, before {born}.")
-        if (role == "father" and parent.death_date is not None
-                and (born - parent.death_date).days > PATERNITY_AFTER_DEATH_DAYS):
-            raise RegisterError(
-                f"The father ({parent.pesel}) died on {parent.death_date}, more than "
-                f"{PATERNITY_AFTER_DEATH_DAYS} days before {born} (KRO art. 62).")
 
     def _resolve_references(
         self, s: RegisterSession, kind: ev.Kind, p: ev.Payload
@@ -342,7 +270,7 @@ class Register(Generic[StoreT]):
                             "spouse_family_name": spouse.family_name}
             others.append(spouse.person_id)
         if isinstance(p, ev.Adopted):
-            updates |= self._parent_fields(self._parents(s, p))
+            updates |= parent_fields(self._parents(s, p))
         return (p.model_copy(update=updates) if updates else p), others
 
     def _parents(self, s: RegisterSession, p: ev.ParentFields) -> list[tuple[str, PersonState]]:
@@ -351,37 +279,6 @@ class Register(Generic[StoreT]):
                 for role in ("mother", "father")
                 if (given := getattr(p, f"{role}_pesel")) is not None]
 
-    @staticmethod
-    def _parent_fields(parents: list[tuple[str, PersonState]]) -> dict[str, Any]:
-        """Parents given by PESEL become their stable ids and their names at the time."""
-        fields: dict[str, Any] = {}
-        for role, parent in parents:
-            fields |= {f"{role}_pesel": None, f"{role}_id": parent.person_id,
-                       f"{role}_first_name": parent.first_names[0],
-                       f"{role}_family_name": parent.family_name}
-        return fields
-
-    @staticmethod
-    def _allocate(s: RegisterSession, born: datetime.date, precision: str, sex: Sex,
-                  check_later: bool = False) -> str:
-        """A new number on the first day of the known birth period with one free."""
-        first, last = date_range(born, precision)
-        return s.allocate((first + datetime.timedelta(d)
-                           for d in range((last - first).days + 1)), sex,
-                          check_later=check_later)
-
-    def _with_new_number(self, s: RegisterSession, state: PersonState, p: ev.Payload) -> ev.Payload:
-        sex = cast("Sex", getattr(p, "sex", state.sex))
-        born = cast("datetime.date", getattr(p, "birth_date", state.birth_date))
-        new_pesel = getattr(p, "new_pesel", None)
-        if new_pesel is None:
-            precision = (state.birth_date_precision if born == state.birth_date
-                         else ev.DatePrecision.DAY)
-            new_pesel = self._allocate(s, born, precision, sex)
-        else:
-            new_pesel = self._unused(s, new_pesel)
-        return p.model_copy(update={"new_pesel": new_pesel, "old_pesel": state.pesel})
-
     def _mirror(self, s: RegisterSession, spouse_id: uuid.UUID, me: PersonState,
                 event: ev.Event) -> int:
         update: dict[str, Any] = {"spouse_id": me.person_id, "family_name": None}
@@ -389,19 +286,6 @@ class Register(Generic[StoreT]):
             update |= {"spouse_first_name": me.first_names[0], "spouse_family_name": me.family_name}
         payload = event.payload.model_copy(update=update)
         return self._append_to(s, replace(event, person_id=spouse_id, payload=payload))
-
-    @staticmethod
-    def _check_correction(seq: int | None, fix: ev.Corrected, log: list[ev.Event],
-                          authority: ev.Authority) -> int:
-        target = next((e for e in log if e.seq == seq), None)
-        if target is None:
-            raise RegisterError(f"Event {seq} is not in this person's record.")
-        if target.kind is ev.Kind.CORRECTED:
-            raise RegisterError("Correct the original event, not a correction.")
-        Register._check_corrector(authority, target.kind)
-        if fix.replacement is not None:
-            ev.parse_payload(target.kind, fix.replacement)
-        return target.seq
 
     # -- reads -----------------------------------------------------------
 
@@ -463,7 +347,7 @@ class Register(Generic[StoreT]):
             else:
                 state = fold(s.events_for(person_id), as_of, known_at)
                 record = state.to_json() if state else None
-                links, others = ([], {}) if state is None else self._links_then(
+                links, others = ([], {}) if state is None else links_then(
                     s, state, as_of, known_at)
             if record is None:
                 when = f" on {as_of}" if as_of else ""
@@ -472,26 +356,6 @@ class Register(Generic[StoreT]):
         record["links"] = [{"relation": rel, "pesel": others[o].pesel, "name": others[o].name}
                            for rel, o in links if o in others]
         return record
-
-    @staticmethod
-    def _links_then(s: RegisterSession, state: PersonState, as_of: datetime.date | None,
-                    known_at: datetime.datetime | None
-                    ) -> tuple[list[tuple[str, uuid.UUID]], dict[uuid.UUID, Relative]]:
-        """Links from the same bitemporal fold as the record: each relative folded too.
-
-        Candidates are the record's own parents and spouse then, and everyone
-        who is, or in some version of their record was, its child; a relative
-        not yet in the register then, or not related then, is no link.
-        """
-        children = {o for r, o in s.linked(state.person_id) if r == "child"}
-        children |= set(s.past_children(state.person_id))
-        folded: dict[uuid.UUID, PersonState] = {}
-        for other in sorted(children | {o for _, o in relatives(state)}):
-            then = fold(s.events_for(other), as_of, known_at)
-            if then is not None:
-                folded[other] = then
-        links = links_as_of(state, folded, children)
-        return links, {o: Relative.of_state(folded[o]) for _, o in links}
 
     def search(self, query: Query, session: RegisterSession | None = None) -> list[Hit]:
         with self._in(session) as s:
