@@ -12,26 +12,31 @@ from __future__ import annotations
 import calendar
 import datetime
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 
 from openpesel.errors import RegisterError
 from openpesel.number import get_birth_date, get_sex
 from openpesel.registry import events as ev
+from openpesel.registry.rules_records import (
+    abroad_began,
+    abroad_ended,
+    citizenship_acquired,
+    citizenship_lost,
+    invalidated,
+    issued,
+    residence_deregistered,
+    residence_registered,
+)
 from openpesel.registry.state import (
     CivilStatus,
-    Document,
     Finger,
     FormerName,
     Parent,
     PersonState,
     Reservation,
-    Residence,
-    Stay,
 )
-
-Handler = Callable[[PersonState, ev.Event], PersonState]
+from openpesel.registry.types import Handler
 
 
 def date_range(birth_date: datetime.date, precision: str) -> tuple[datetime.date, datetime.date]:
@@ -207,91 +212,6 @@ def _died(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, death_date=e.effective_date)
 
 
-def _residence_registered(s: PersonState, e: ev.Event) -> PersonState:
-    p = cast("ev.ResidenceRegistered", e.payload)
-    here = Residence(p.teryt, p.address, e.effective_date, p.until)
-    if p.residence is ev.ResidenceKind.PERMANENT:
-        if s.permanent_residence is not None:
-            raise RegisterError(
-                f"{s.pesel} already has a permanent residence; deregister it first.")
-        return replace(s, permanent_residence=here)
-    if s.temporary_residence is not None:
-        raise RegisterError(f"{s.pesel} already has a temporary residence; deregister it first.")
-    if p.until is not None and p.until <= e.effective_date:
-        raise RegisterError("A temporary residence must end after it begins.")
-    return replace(s, temporary_residence=here)
-
-
-def _residence_deregistered(s: PersonState, e: ev.Event) -> PersonState:
-    p = cast("ev.ResidenceDeregistered", e.payload)
-    if p.residence is ev.ResidenceKind.PERMANENT:
-        if s.permanent_residence is None:
-            raise RegisterError(f"{s.pesel} has no permanent residence to deregister.")
-        return replace(s, permanent_residence=None)
-    if s.temporary_residence is None:
-        raise RegisterError(f"{s.pesel} has no temporary residence to deregister.")
-    return replace(s, temporary_residence=None)
-
-
-def _abroad_began(s: PersonState, e: ev.Event) -> PersonState:
-    if s.abroad is not None:
-        raise RegisterError(f"{s.pesel} is already recorded as staying abroad.")
-    p = cast("ev.StayAbroadBegan", e.payload)
-    return replace(s, abroad=Stay(p.country, e.effective_date))
-
-
-def _abroad_ended(s: PersonState, e: ev.Event) -> PersonState:
-    if s.abroad is None:
-        raise RegisterError(f"{s.pesel} is not recorded as staying abroad.")
-    return replace(s, abroad=None)
-
-
-def _with_documents(s: PersonState, field: str, docs: tuple[Document, ...]) -> PersonState:
-    return replace(s, id_cards=docs) if field == "id_cards" else replace(s, passports=docs)
-
-
-def _issued(field: str) -> Handler:
-    def issue(s: PersonState, e: ev.Event) -> PersonState:
-        p = cast("ev.IdCardIssued", e.payload)
-        held: tuple[Document, ...] = getattr(s, field)
-        if any(d.number == p.number for d in held):
-            raise RegisterError(f"Document {p.number} is already recorded for {s.pesel}.")
-        if p.valid_until <= e.effective_date:
-            raise RegisterError("A document must be valid after the day it is issued.")
-        return _with_documents(s, field, (*held, Document(p.number, e.effective_date,
-                                                          p.valid_until)))
-
-    return issue
-
-
-def _invalidated(field: str) -> Handler:
-    def invalidate(s: PersonState, e: ev.Event) -> PersonState:
-        p = cast("ev.DocumentInvalidated", e.payload)
-        held: tuple[Document, ...] = getattr(s, field)
-        match = [d for d in held if d.number == p.number and d.invalidated is None]
-        if not match:
-            raise RegisterError(f"{s.pesel} holds no valid document {p.number}.")
-        done = replace(match[0], invalidated=e.effective_date, reason=p.reason)
-        return _with_documents(s, field, tuple(done if d is match[0] else d for d in held))
-
-    return invalidate
-
-
-def _citizenship_acquired(s: PersonState, e: ev.Event) -> PersonState:
-    p = cast("ev.Citizenship", e.payload)
-    if p.country in s.citizenships:
-        raise RegisterError(f"{s.pesel} already holds {p.country} citizenship.")
-    status = None if p.country == "POL" else s.foreigner_status
-    return replace(s, citizenships=(*s.citizenships, p.country), foreigner_status=status)
-
-
-def _citizenship_lost(s: PersonState, e: ev.Event) -> PersonState:
-    p = cast("ev.Citizenship", e.payload)
-    if p.country not in s.citizenships:
-        raise RegisterError(f"{s.pesel} does not hold {p.country} citizenship.")
-    return replace(s, citizenships=tuple(c for c in s.citizenships if c != p.country))
-
-
 MIN_FINGERPRINT_AGE = 12
 """EU Regulation 2019/1157 and the Polish ID-card act: no fingerprints under 12."""
 
@@ -374,16 +294,16 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.MARRIAGE_ANNULLED: _marriage_ended(CivilStatus.SINGLE),
     ev.Kind.SPOUSE_DIED: _marriage_ended(CivilStatus.WIDOWED),
     ev.Kind.DIED: _died,
-    ev.Kind.RESIDENCE_REGISTERED: _residence_registered,
-    ev.Kind.RESIDENCE_DEREGISTERED: _residence_deregistered,
-    ev.Kind.STAY_ABROAD_BEGAN: _abroad_began,
-    ev.Kind.STAY_ABROAD_ENDED: _abroad_ended,
-    ev.Kind.ID_CARD_ISSUED: _issued("id_cards"),
-    ev.Kind.ID_CARD_INVALIDATED: _invalidated("id_cards"),
-    ev.Kind.PASSPORT_ISSUED: _issued("passports"),
-    ev.Kind.PASSPORT_INVALIDATED: _invalidated("passports"),
-    ev.Kind.CITIZENSHIP_ACQUIRED: _citizenship_acquired,
-    ev.Kind.CITIZENSHIP_LOST: _citizenship_lost,
+    ev.Kind.RESIDENCE_REGISTERED: residence_registered,
+    ev.Kind.RESIDENCE_DEREGISTERED: residence_deregistered,
+    ev.Kind.STAY_ABROAD_BEGAN: abroad_began,
+    ev.Kind.STAY_ABROAD_ENDED: abroad_ended,
+    ev.Kind.ID_CARD_ISSUED: issued("id_cards"),
+    ev.Kind.ID_CARD_INVALIDATED: invalidated("id_cards"),
+    ev.Kind.PASSPORT_ISSUED: issued("passports"),
+    ev.Kind.PASSPORT_INVALIDATED: invalidated("passports"),
+    ev.Kind.CITIZENSHIP_ACQUIRED: citizenship_acquired,
+    ev.Kind.CITIZENSHIP_LOST: citizenship_lost,
     ev.Kind.FINGERPRINTS_ENROLLED: _fingerprints,
     ev.Kind.PESEL_RESERVED: _reserved,
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
