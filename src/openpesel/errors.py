@@ -44,7 +44,7 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.FAILED: "any other failure",
     ExitCode.USAGE: "a mistyped command, option or argument",
     ExitCode.BAD_NUMBER: "an invalid PESEL number",
-    ExitCode.UNKNOWN_PERSON: "no person with this PESEL",
+    ExitCode.UNKNOWN_PERSON: "not found: no such person, case, principal or token",
     ExitCode.INVALID_INPUT: "invalid input: event data, a date, a file",
     ExitCode.REFUSED: "refused by the register's rules",
     ExitCode.NOT_INITIALISED: "the register is not initialised (run init)",

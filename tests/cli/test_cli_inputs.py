@@ -23,9 +23,9 @@ from openpesel.cli.app import JSONL_EXAMPLE
 from openpesel.errors import ExitCode
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.office import count_events
+from tests.support.office import count_events
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
@@ -150,11 +150,12 @@ def test_identify_prints_a_table(cli: Cli, monkeypatch: pytest.MonkeyPatch,
     import importlib
     from types import SimpleNamespace
 
-    cli_app = importlib.import_module("openpesel.cli.app")  # the package exports `app` too
+    cases = importlib.import_module("openpesel.cli.cases")
     finger = SimpleNamespace(finger=2, score=997.2)
     found = [SimpleNamespace(key="44051401359", score=997.2, rank=1, fingers=[finger])]
     gate = SimpleNamespace(identify=lambda *_: found)
-    monkeypatch.setattr(cli_app, "operator", lambda: (gate, None))
+    monkeypatch.setattr(cases, "operator", lambda: (gate, None))
+    monkeypatch.setattr(cases, "read_scans", lambda *_: [])
     scan = tmp_path / "probe.png"
     scan.write_bytes(b"not read by the stub")
     out = cli("fingerprints", "identify", "--scan", f"2={scan}")
@@ -168,7 +169,7 @@ def test_the_license_is_an_spdx_string() -> None:
 
 
 def test_readme_commands_write_only_under_data() -> None:
-    from tests.test_readme import blocks
+    from tests.cli.test_readme import blocks
 
     commands = [c.split("  #")[0] for b in blocks() for c in b if not c.startswith("make ")]
     written = [w for c in commands for w in re.findall(r"(?:\bbackup|\s-o|\bsynth|>) (\S+)", c)]

@@ -11,38 +11,41 @@ import dataclasses
 import datetime
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from openpesel import bootstrap
-from openpesel.access.gate import Access, Gate, console
-from openpesel.access.policy import Role
 from openpesel.cli import render
-from openpesel.cli.kinds import kinds
-from openpesel.cli.witness import (
-    new_key_cmd,
-    opened,
+from openpesel.cli.audit import audit
+from openpesel.cli.cases import cases, identify, register as register_with_fingerprints
+from openpesel.cli.console import (
+    PURPOSE,
+    AuthorityOpt,
+    DocumentOpt,
+    JsonFlag,
+    clear_errors,
+    operator,
+    parse_fields,
     sign_at_exit,
-    witness_cmd,
-    witnessed_heads,
 )
+from openpesel.cli.fingerprints import fingerprints
+from openpesel.cli.kinds import kinds
+from openpesel.cli.load import load_population_cmd
+from openpesel.cli.serve import serve
+from openpesel.cli.users import users
 from openpesel.config import Settings
 from openpesel.errors import (
     EXIT_MEANINGS,
-    CannotServe,
     ExitCode,
     InvalidEvent,
     InvalidNumber,
-    OpenPeselError,
 )
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
 from openpesel.registry.search import Query
-from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
 
 EPILOG = "Exit codes:\n" + "\n".join(f"{int(c):>2}  {m}" for c, m in EXIT_MEANINGS.items())
@@ -51,45 +54,12 @@ EPILOG = "Exit codes:\n" + "\n".join(f"{int(c):>2}  {m}" for c, m in EXIT_MEANIN
 app = typer.Typer(help="OpenPESEL: an open population register.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False, epilog=EPILOG)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-AuthorityOpt = Annotated[ev.Authority, typer.Option("--authority", "-a",
-                                                    help="The office recording it (Art. 10).")]
-DocumentOpt = Annotated[str, typer.Option("--document", "-d",
-                                          help="Reference of the certificate or decision.")]
-
-
-_console = {"purpose": "console administration"}
-
-
 @app.callback()
 def _options(ctx: typer.Context, purpose: Annotated[str, typer.Option(
-        help="Why you are doing this; it goes into the audit log.")] = _console["purpose"],
+        help="Why you are doing this; it goes into the audit log.")] = PURPOSE["purpose"],
              ) -> None:
-    _console["purpose"] = purpose
+    PURPOSE["purpose"] = purpose
     ctx.call_on_close(sign_at_exit)  # what the command appended ends under a signed head
-
-
-def register() -> Register:
-    return bootstrap.open_register(Settings())
-
-
-def operator(register_: Register | None = None) -> tuple[Gate, Access]:
-    """The console operator: audited as ``console:<OS user>`` like any other principal."""
-    return _gate(register_), console(_console["purpose"])
-
-
-def fail(exc: OpenPeselError) -> None:
-    """One line on stderr, and the exit code the error's class carries."""
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(exc.exit_code)
-
-
-@contextmanager
-def clear_errors() -> Iterator[None]:
-    try:
-        yield
-    except OpenPeselError as exc:
-        fail(exc)
 
 
 @app.command()
@@ -122,27 +92,6 @@ def validate_cmd(numbers: list[str], as_json: JsonFlag = False) -> None:
                 typer.echo(f"error: {r['input']}: {r['error']}", err=True)
     if not all(r["valid"] for r in results):
         raise typer.Exit(ExitCode.BAD_NUMBER)
-
-
-def _parse_fields(kind: ev.Kind, fields: list[str], data: str | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    if data:
-        try:
-            payload = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise InvalidEvent(f"--data is not valid JSON ({exc.msg}).") from None
-        except RecursionError:
-            raise InvalidEvent("--data is nested too deeply to be a payload.") from None
-    model = ev.PAYLOADS[kind].model_fields
-    for item in fields:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidEvent(f"A field is given as name=value, not {item!r}.")
-        if key not in model:
-            raise InvalidEvent(f"{kind.value} has no field {key!r}; fields: {', '.join(model)}.")
-        is_list = "list" in str(model[key].annotation)
-        payload[key] = [v.strip() for v in value.split(",")] if is_list else value
-    return payload
 
 
 JSONL_EXAMPLE = json.dumps({
@@ -183,7 +132,7 @@ def record(
             if kind is None:
                 raise InvalidEvent("Give an event kind, or --file with a JSONL file of events.")
             k = ev.parse_kind(kind)
-            done = [gate.record(access, k, _parse_fields(k, field or [], data), document, pesel,
+            done = [gate.record(access, k, parse_fields(k, field or [], data), document, pesel,
                                 effective.date() if effective else None, supersedes, authority)]
     if as_json:
         render.emit_json([dataclasses.asdict(d) for d in done])
@@ -355,150 +304,14 @@ def demo(size: int = 10_000, seed: int = 2026,
         serve(port=port)
 
 
-users = typer.Typer(help="Principals: officials, machine clients and residents.",
-                    no_args_is_help=True)
-audit = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(users, name="users")
 app.add_typer(audit, name="audit")
-
-
-def _add_fingerprints() -> None:
-    from openpesel.cli.cases import cases, identify, register
-    from openpesel.cli.fingerprints import fingerprints
-
-    fingerprints.command("identify")(identify)
-    fingerprints.command("register")(register)
-    app.add_typer(fingerprints, name="fingerprints")
-    app.add_typer(cases, name="cases")
-
-
-_add_fingerprints()
-
-
-def _gate(register_: Register | None = None) -> Gate:
-    return opened(bootstrap.build_gate(Settings(), register_ or register()))
-
-
-@app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
-    """Serve the HTTP API (OpenAPI document at /openapi.json)."""
-    import uvicorn
-
-    with clear_errors():
-        _gate()  # fail here, with a clear line, if the register is not ready
-        _check_port(host, port)
-        try:
-            uvicorn.run("openpesel.bootstrap.asgi:app_from_environment", factory=True, host=host,
-                        port=port, workers=workers, log_level="info")
-        except SystemExit as exc:  # uvicorn's own "startup failed" is 3, our "bad number"
-            if exc.code not in (None, 0):
-                raise CannotServe(f"The server on {host}:{port} failed to start.") from None
-
-
-def _check_port(host: str, port: int) -> None:
-    """Refuse a taken port up front: uvicorn would log a traceback and exit 3."""
-    import socket
-
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise CannotServe(
-                f"Cannot serve on {host}:{port}: {exc.strerror}. Is another server (the demo?) "
-                "running? Stop it, or pick another port with --port.") from None
-
-
-@users.command("add")
-def users_add(
-    name: str,
-    role: Annotated[Role, typer.Option(help="What the principal may do.")],
-    secret: Annotated[str | None, typer.Option(
-        envvar="OPENPESEL_SECRET", show_default=False,
-        help="Password or client key (12+ characters); prompted for (twice, at a terminal) "
-             "or read as one line from standard input if not given.")] = None,
-    display_name: str = "",
-    pesel: Annotated[str | None, typer.Option(help="A resident's own PESEL.")] = None,
-) -> None:
-    """Create a principal; a resident also gets a TOTP secret for their authenticator.
-
-    A resident logs in with the secret and a one-time code from an authenticator
-    app (RFC 6238) set up with the printed TOTP secret.
-    """
-    secret = secret if secret is not None else _ask_secret()
-    with clear_errors():
-        gate, access = operator()
-        totp = gate.add_principal(access, name, role, secret, display_name, pesel)
-    render.console.print(f"created {role.value} {name}")
-    if totp:
-        render.console.print(f"TOTP secret (add it to an authenticator app): {totp}")
-
-
-def _ask_secret() -> str:
-    """At a terminal, ask twice (a typo is invisible); from a pipe, read one line once."""
-    if sys.stdin.isatty():
-        return str(typer.prompt("Secret", hide_input=True, confirmation_prompt=True))
-    return sys.stdin.readline().rstrip("\r\n")
-
-
-@users.command("list")
-def users_list(as_json: JsonFlag = False) -> None:
-    """List principals."""
-    with clear_errors():
-        gate, access = operator()
-        found = [{"name": a.name, "role": a.role, "display_name": a.display_name,
-                  "active": a.active} for a in gate.principals(access)]
-    if as_json:
-        render.emit_json(found)
-    for a in [] if as_json else found:
-        render.console.print(f"{a['name']}  {a['role']}  {'active' if a['active'] else 'off'}")
-
-
-@users.command("deactivate")
-def users_deactivate(name: str) -> None:
-    """Deactivate a principal; their tokens stop working at once."""
-    with clear_errors():
-        gate, access = operator()
-        gate.deactivate(access, name)
-    render.console.print(f"deactivated {name}")
-
-
-@audit.command("verify")
-def audit_verify(as_json: JsonFlag = False, against: Annotated[Path | None, typer.Option(
-        "--against", help="A witness's file of heads (`audit witness`): prove the log extends "
-                          "each.")] = None) -> None:
-    """Recompute the whole audit log and check every signed tree head; exit 11 if broken."""
-    with clear_errors():
-        gate, access = operator()
-        report = gate.verify_audit(access, witnessed_heads(against, gate))
-    if as_json:
-        render.emit_json({"ok": report.ok, "size": report.size, "problems": report.problems})
-    elif report.ok:
-        render.console.print(f"audit log verified: {report.size} entries, every head consistent")
-    for problem in report.problems:
-        typer.echo(f"error: {problem}", err=True)
-    if not report.ok:
-        raise typer.Exit(ExitCode.AUDIT_BROKEN)
-
-
-@audit.command("head")
-def audit_head() -> None:
-    """Sign the audit log's current tree head and print it."""
-    with clear_errors():
-        gate, access = operator()
-        head = gate.sign_head(access)
-    render.emit_json(head.to_json())
-
-
-def _add_bulk_load() -> None:
-    from openpesel.cli.load import load_population_cmd
-
-    app.command("load-population")(load_population_cmd)
-    audit.command("witness")(witness_cmd)
-    audit.command("new-key")(new_key_cmd)
-
-
-_add_bulk_load()
+fingerprints.command("identify")(identify)
+fingerprints.command("register")(register_with_fingerprints)
+app.add_typer(fingerprints, name="fingerprints")
+app.add_typer(cases, name="cases")
+app.command("load-population")(load_population_cmd)
+app.command()(serve)
 
 
 def main() -> None:

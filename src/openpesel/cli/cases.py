@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from openpesel.cli import render
+from openpesel.cli.console import clear_errors, operator, parse_fields
 from openpesel.cli.fingerprints import read_scans
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
@@ -36,7 +37,6 @@ def _case_id(text: str) -> uuid.UUID:
 def list_cases(all_cases: Annotated[bool, typer.Option("--all", help="Decided ones too.")]
                = False, as_json: JsonFlag = False) -> None:
     """The queue: undecided cases first, oldest first."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -55,7 +55,6 @@ def list_cases(all_cases: Annotated[bool, typer.Option("--all", help="Decided on
 @cases.command("show")
 def show(case_id: str, as_json: JsonFlag = False) -> None:
     """A case: the subject, the candidates with their scores, the decisions so far."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -78,7 +77,6 @@ def evidence(case_id: str, candidate: str,
              finger: Annotated[int | None, typer.Option(min=1, max=10)] = None,
              as_json: JsonFlag = False) -> None:
     """Probe and candidate side by side with minutiae and paired lines, as a PNG."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -106,7 +104,6 @@ def decide(case_id: str,
     A "same" below the match threshold is a first opinion until a second
     examiner (another console user) confirms it.
     """
-    from openpesel.cli.app import clear_errors, operator
     from openpesel.dedup.cases import Decision, Status
     from openpesel.errors import InvalidEvent
 
@@ -131,7 +128,6 @@ def decide(case_id: str,
 @cases.command("open")
 def open_case(subject: str, candidate: str) -> None:
     """Open a case on two registered people suspected to be one person."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -145,7 +141,6 @@ def identify(scan: Annotated[list[str], typer.Option(help="FINGER=IMAGE, e.g. 2=
              k: Annotated[int, typer.Option(min=1, max=100)] = 10,
              dpi: float | None = None, as_json: JsonFlag = False) -> None:
     """1:N identification: ranked candidates among everyone enrolled."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -181,11 +176,10 @@ def register(kind: Annotated[str, typer.Argument(help="birth or foreigner_regist
              document: Annotated[str, typer.Option("--document", "-d")] = "",
              dpi: float | None = None) -> None:
     """Register a person with fingerprints: recorded, or held as a case (exit 10)."""
-    from openpesel.cli.app import _parse_fields, clear_errors, operator
 
     with clear_errors():
         chosen = ev.parse_kind(kind)
-        payload = _parse_fields(chosen, field or [], data)
+        payload = parse_fields(chosen, field or [], data)
         gate, access = operator()
         scans = read_scans(scan, dpi)
         done = gate.register_with_fingerprints(access, chosen, payload, document, scans,

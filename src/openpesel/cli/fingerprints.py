@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from openpesel.cli import render
+from openpesel.cli.console import clear_errors, operator
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 
@@ -54,7 +55,6 @@ def enrol(
     accept_low_quality: bool = False,
 ) -> None:
     """Enrol fingerprints (PNG, TIFF, BMP, JPEG or WSQ) as an event on the person's record."""
-    from openpesel.cli.app import clear_errors, operator
 
     with clear_errors():
         gate, access = operator()
@@ -74,7 +74,6 @@ def enrol(
 def verify_cmd(pesel: str, finger: Annotated[int, typer.Option(min=1, max=10)], image: Path,
                dpi: float | None = None, false_match_rate: float = 0.001) -> None:
     """1:1 verification of a scan against the enrolled finger; exit 12 if it does not match."""
-    from openpesel.cli.app import clear_errors, operator
     from openpesel.dedup.enrolment import Scan
 
     with clear_errors():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from openpesel.cli.console import clear_errors, operator, sign_at_exit
 from openpesel.config import Settings
 
 
@@ -24,9 +25,7 @@ def load_population_cmd(
     """Load (or finish loading) a synthetic population, writing the same events and
     projections as the per-event path, one transaction per chunk."""
     from openpesel import bootstrap
-    from openpesel.cli.app import clear_errors, operator  # app.py imports this module
     from openpesel.cli.progress import progress_bar
-    from openpesel.cli.witness import sign_at_exit
     from openpesel.population.bulk import load_population
 
     with clear_errors():

@@ -1,7 +1,7 @@
-"""``openpesel audit witness`` and ``audit new-key``, and the heads the console signs at exit.
+"""``openpesel audit witness`` and ``audit new-key``, and a witness's file of heads.
 
-Kept apart from ``cli/app.py``, which registers these commands on its
-``audit`` group; see ``access.witness`` for what a witness proves.
+``cli/audit.py`` registers these commands on its ``audit`` group; see
+``access.witness`` for what a witness proves.
 """
 
 from __future__ import annotations
@@ -19,30 +19,7 @@ from openpesel.access.witness import (
     http_fetch,
     observe,
 )
-from openpesel.errors import OpenPeselError
-
-_opened: list[Gate] = []
-"""Gates this command built: their logs get a signed head when the command ends."""
-
-
-def opened(gate: Gate) -> Gate:
-    _opened.append(gate)
-    return gate
-
-
-def sign_at_exit() -> None:
-    """Sign a head over what this command appended, so no console action ends unsigned.
-
-    Runs as the command's context closes, after success or failure; a head
-    that cannot be signed (the database gone) is reported but changes nothing
-    else: the next append or the server's timer signs it.
-    """
-    while _opened:
-        gate = _opened.pop()
-        try:
-            gate.sign_pending()
-        except OpenPeselError as exc:
-            typer.echo(f"warning: no tree head signed at exit: {exc}", err=True)
+from openpesel.cli.console import clear_errors
 
 
 def witnessed_heads(path: Path | None, gate: Gate) -> list[SignedTreeHead]:
@@ -62,7 +39,6 @@ def witness_cmd(
 ) -> None:
     """Fetch the register's latest signed head, check that its log extends the last head
     kept (an RFC 6962 consistency proof), and keep it; exit 11 if it does not."""
-    from openpesel.cli.app import clear_errors
 
     with clear_errors():
         seen = observe(http_fetch(url), keep)
@@ -75,7 +51,6 @@ def new_key_cmd(
     path: Annotated[Path, typer.Argument(help="Where to write it, outside the data directory.")],
 ) -> None:
     """Make a new audit signing key (mode 0600) for OPENPESEL_AUDIT_KEY_FILE."""
-    from openpesel.cli.app import clear_errors
 
     with clear_errors():
         public = new_key_file(path)
