@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     if args.postgres:
-        from openpesel.storage.pgtemp import postgres_server
+        from pgtemp import postgres_server
         with postgres_server() as url:
             run(url, args)
     else:

@@ -9,7 +9,7 @@ the pool of the child's birth date and sex, the event is folded and appended,
 the projections are written and the audit entry is appended, all in one
 transaction that commits before the writer's next birth starts. Births are
 spread over the days of 2025 so pools fill as they would in an office.
-``--postgres`` runs on a throw-away PostgreSQL server (storage/pgtemp.py)
+``--postgres`` runs on a throw-away PostgreSQL server (bench/pgtemp.py)
 instead of SQLite; ``--background N`` bulk-loads N residents first, so the
 tables are not empty. ``--writers W`` runs W threads sharing one gate (one
 process, one connection each), taking the births in order from one queue,
@@ -58,7 +58,7 @@ def database(postgres: bool, data_dir: Path) -> Iterator[str]:
     if not postgres:
         yield f"sqlite:///{data_dir / 'register.sqlite'}"
         return
-    from openpesel.storage.pgtemp import postgres_server
+    from pgtemp import postgres_server
     with postgres_server() as url:
         yield url
 

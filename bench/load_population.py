@@ -91,7 +91,7 @@ def main() -> None:
 
 
 def postgres(size: int, seed: int, chunk: int) -> None:
-    from openpesel.storage.pgtemp import postgres_server
+    from pgtemp import postgres_server
 
     with postgres_server() as url:
         load_and_report(url, size, seed, chunk)
@@ -136,7 +136,7 @@ BULK_SETTINGS = {"shared_buffers": "4GB", "max_wal_size": "8GB", "checkpoint_tim
 
 
 def kept_cluster(root: Path, size: int, seed: int, chunk: int, stop: bool) -> None:
-    from openpesel.storage import pgtemp
+    import pgtemp
 
     root = root.resolve()
     url = pgtemp.url_for(root)

@@ -1,4 +1,4 @@
-"""A real, throw-away PostgreSQL server for tests and benchmarks: initdb and pg_ctl in a temp dir.
+"""A real, throw-away PostgreSQL server for the benchmarks: initdb and pg_ctl in a temp dir.
 
 PostgreSQL refuses to run as root, so under root (as in CI) the server runs
 as the ``postgres`` user that Debian's package creates. It listens only on a

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from openpesel.abis import cbeff, messages as m
 from openpesel.biometrics.errors import BiometricsError
 from openpesel.storage import cases as refs
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 if TYPE_CHECKING:
     from openpesel.biometrics import FingerprintTemplate
     from openpesel.biometrics.identification import Gallery
 
 Fetcher = Callable[[str], bytes]
-Operation = Callable[[Session, m.Request, datetime.datetime], dict[str, Any]]
+Operation = Callable[[StoreTransaction, m.Request, datetime.datetime], dict[str, Any]]
 DEFAULT_THRESHOLD = 45.0
 """Without a targetFPIR flag, the register's own de-duplication threshold."""
 
@@ -60,7 +60,7 @@ class AbisAdapter:
         self._size = -1
         self._lock = threading.Lock()
 
-    def handle(self, s: Session, data: object, at: datetime.datetime) -> dict[str, Any]:
+    def handle(self, s: StoreTransaction, data: object, at: datetime.datetime) -> dict[str, Any]:
         """One message in, its response out; a failure is a response with its reason."""
         try:
             request = m.parse(data)
@@ -69,17 +69,18 @@ class AbisAdapter:
         except m.AbisFailure as failure:
             return m.failure(data, failure.reason, at)
 
-    def _ping(self, s: Session, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
+    def _ping(self, s: StoreTransaction, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
         return m.response(r.id, r.request_id, at)
 
-    def _pendingjobs(self, s: Session, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
+    def _pendingjobs(self, s: StoreTransaction, r: m.Request,
+                     at: datetime.datetime) -> dict[str, Any]:
         return m.response(r.id, r.request_id, at, jobscount="0")
 
-    def _referencecount(self, s: Session, r: m.Request, at: datetime.datetime
+    def _referencecount(self, s: StoreTransaction, r: m.Request, at: datetime.datetime
                         ) -> dict[str, Any]:
         return m.response(r.id, r.request_id, at, count=str(refs.abis_count(s)))
 
-    def _insert(self, s: Session, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
+    def _insert(self, s: StoreTransaction, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
         assert r.reference_id is not None and r.reference_url is not None
         if refs.abis_get(s, r.reference_id) is not None:
             raise m.AbisFailure(m.Reason.REFERENCE_EXISTS)
@@ -91,13 +92,13 @@ class AbisAdapter:
         refs.abis_put(s, r.reference_id, stored, at)
         return m.response(r.id, r.request_id, at)
 
-    def _delete(self, s: Session, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
+    def _delete(self, s: StoreTransaction, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
         assert r.reference_id is not None
         if not refs.abis_delete(s, r.reference_id):
             raise m.AbisFailure(m.Reason.REFERENCE_NOT_FOUND)
         return m.response(r.id, r.request_id, at)
 
-    def _identify(self, s: Session, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
+    def _identify(self, s: StoreTransaction, r: m.Request, at: datetime.datetime) -> dict[str, Any]:
         limit = m.flag_int(r.flags, "maxResults", 10, 1, 1000)
         threshold = (threshold_for_fpir(m.flag_int(r.flags, "targetFPIR", 30, 1, 100))
                      if "targetFPIR" in r.flags else DEFAULT_THRESHOLD)
@@ -140,7 +141,7 @@ class AbisAdapter:
                 raise m.AbisFailure(m.Reason.QUALITY_CHECK_FAILED) from None
         return out
 
-    def _all(self, s: Session) -> Gallery:
+    def _all(self, s: StoreTransaction) -> Gallery:
         """The whole reference database, rebuilt when another process changed its size."""
         size = refs.abis_count(s)
         with self._lock:
@@ -148,7 +149,7 @@ class AbisAdapter:
                 self._gallery, self._size = _build(refs.abis_all(s)), size
             return self._gallery
 
-    def _subset(self, s: Session, ids: tuple[str, ...]) -> Gallery:
+    def _subset(self, s: StoreTransaction, ids: tuple[str, ...]) -> Gallery:
         chosen = []
         for ref in dict.fromkeys(ids):
             stored = refs.abis_get(s, ref)

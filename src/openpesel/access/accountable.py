@@ -24,7 +24,7 @@ from openpesel.access.policy import Action, Role, decide, office_for
 from openpesel.errors import NotFound, OpenPeselError, PersonNotFound
 from openpesel.number import is_valid, validate
 from openpesel.registry import events as ev
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 T = TypeVar("T")
 
@@ -67,7 +67,7 @@ class Touched:
     index: int = -1
 
 
-Work = Callable[[Session, Touched], T]
+Work = Callable[[StoreTransaction, Touched], T]
 """A use case's work inside its accountable transaction."""
 
 
@@ -79,7 +79,7 @@ def console(purpose: str = "console administration") -> Access:
     return Access(Principal(f"console:{getpass.getuser()}", Role.OPERATOR), purpose)
 
 
-def own_pesel(s: Session, access: Access) -> str:
+def own_pesel(s: StoreTransaction, access: Access) -> str:
     """The number of the resident an account is tied to."""
     person = access.principal.person_id
     record = s.record(person) if person else None
@@ -154,12 +154,12 @@ class Accountable:
     def refuse(self, access: Access, action: Action, audit_action: str, pesel: str | None,
                reason: str) -> NoReturn:
         """Refuse an access the law forbids before any work, audited as ``refused``."""
-        def work(_s: Session, _seen: Touched) -> None:
+        def work(_s: StoreTransaction, _seen: Touched) -> None:
             raise Forbidden(reason)
         self.run(access, action, audit_action, pesel, work)
         raise AssertionError("unreachable: the work always refuses")  # pragma: no cover
 
-    def audit_people(self, s: Session, access: Access, action: str,
+    def audit_people(self, s: StoreTransaction, access: Access, action: str,
                      people: Iterable[tuple[uuid.UUID, str | None]],
                      fields: list[str]) -> None:
         """One entry per person an access touched, so each finds it in their own report.
@@ -185,7 +185,7 @@ class Accountable:
         return chosen
 
 
-def _identify(s: Session, seen: Touched) -> None:
+def _identify(s: StoreTransaction, seen: Touched) -> None:
     """The person behind the number an access names, for the entry (a miss names no one)."""
     if seen.pesel and is_valid(seen.pesel):
         held = s.holder(validate(seen.pesel))

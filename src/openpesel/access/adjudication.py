@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from openpesel.access.accountable import Access, Accountable, Touched
 from openpesel.access.policy import Action
 from openpesel.registry import events as ev
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 if TYPE_CHECKING:
     from openpesel.biometrics.identification import Candidate
@@ -35,7 +35,7 @@ def _each(people: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:
     return [(person, None) for person in dict.fromkeys(people)]
 
 
-def _people(s: Session, pesels: Iterable[str]) -> list[uuid.UUID]:
+def _people(s: StoreTransaction, pesels: Iterable[str]) -> list[uuid.UUID]:
     out = []
     for pesel in pesels:
         held = s.holder(pesel)
@@ -57,7 +57,7 @@ class AdjudicationDesk:
     def identify(self, access: Access, scans: Sequence[Scan], sex: str | None = None,
                  birth_years: tuple[int, int] | None = None, k: int = 10,
                  ) -> list[Candidate]:
-        def work(s: Session, seen: Touched) -> list[Candidate]:
+        def work(s: StoreTransaction, seen: Touched) -> list[Candidate]:
             seen.fields = [f"finger:{scan.finger}" for scan in scans]
             prepared = self.service.fingerprints.assess(scans)
             found = self.service.identify(s, prepared, k, sex, birth_years)
@@ -77,7 +77,7 @@ class AdjudicationDesk:
         office = self.tx.office(access, kind, None, authority)
         app = RegistrationRequest(kind, payload, office, document_ref, effective_date)
 
-        def work(s: Session, seen: Touched) -> Screened:
+        def work(s: StoreTransaction, seen: Touched) -> Screened:
             seen.fields = [kind.value, *payload, *(f"finger:{x.finger}" for x in scans)]
             done = self.service.register_with_fingerprints(
                 s, app, scans, missing, access.principal.name, accept_low_quality)
@@ -92,13 +92,13 @@ class AdjudicationDesk:
         return self.tx.run(access, Action.RECORD, "register", None, work)
 
     def queue(self, access: Access, include_decided: bool = False) -> list[Case]:
-        def work(s: Session, seen: Touched) -> list[Case]:
+        def work(s: StoreTransaction, seen: Touched) -> list[Case]:
             seen.fields = ["cases"]
             return self.service.queue(s, include_decided)
         return self.tx.run(access, Action.ADJUDICATE, "cases", None, work, writes=False)
 
     def show(self, access: Access, case_id: uuid.UUID) -> Case:
-        def work(s: Session, seen: Touched) -> Case:
+        def work(s: StoreTransaction, seen: Touched) -> Case:
             case = self.service.case(s, case_id)
             seen.fields = [f"case:{case_id}"]
             self.tx.audit_people(s, access, "case-read",
@@ -112,7 +112,7 @@ class AdjudicationDesk:
         """``show`` with each candidate's name and birth date, for the examiner's page:
         a bare PESEL says nothing to compare with the subject. The names are read in
         the same audited look, and each candidate's entry lists them."""
-        def work(s: Session, seen: Touched) -> tuple[Case, dict[str, dict[str, Any]]]:
+        def work(s: StoreTransaction, seen: Touched) -> tuple[Case, dict[str, dict[str, Any]]]:
             case = self.service.case(s, case_id)
             seen.fields = [f"case:{case_id}", "first_names", "family_name", "birth_date"]
             self.tx.audit_people(s, access, "case-read",
@@ -133,7 +133,7 @@ class AdjudicationDesk:
         ``{finger}``, ``{score}`` and ``{pairs}``."""
         from openpesel.dedup.evidence import render_png
 
-        def work(s: Session, seen: Touched) -> tuple[Evidence, bytes | None]:
+        def work(s: StoreTransaction, seen: Touched) -> tuple[Evidence, bytes | None]:
             seen.fields = [f"case:{case_id}", "evidence"]
             found, probe, theirs = self.service.evidence(s, case_id, candidate, finger)
             seen.fields.append(f"finger:{found.finger}")
@@ -150,7 +150,7 @@ class AdjudicationDesk:
         "same" is then recorded as an opinion only (``Status.PENDING``)."""
         from openpesel.dedup.cases import Status
 
-        def work(s: Session, seen: Touched) -> Decided:
+        def work(s: StoreTransaction, seen: Touched) -> Decided:
             seen.fields = [f"case:{case_id}", f"decision:{decision.value}"]
             done = self.service.decide(s, case_id, decision, comment, candidate,
                                        access.principal.name, evidence)
@@ -161,7 +161,7 @@ class AdjudicationDesk:
         return self.tx.run(access, Action.ADJUDICATE, "case-decided", None, work)
 
     def open_case(self, access: Access, subject: str, candidate: str) -> Case:
-        def work(s: Session, seen: Touched) -> Case:
+        def work(s: StoreTransaction, seen: Touched) -> Case:
             case = self.service.open_between(s, subject, candidate, access.principal.name)
             seen.fields = [f"case:{case.case_id}"]
             self.tx.audit_people(s, access, "case-opened",
@@ -174,7 +174,7 @@ class AdjudicationDesk:
 
     def abis(self, access: Access, message: object) -> dict[str, Any]:
         """One MOSIP ABIS message; functional failures are answers, as MOSIP expects."""
-        def work(s: Session, seen: Touched) -> dict[str, Any]:
+        def work(s: StoreTransaction, seen: Touched) -> dict[str, Any]:
             answer = self.adapter.handle(s, message, self.tx.clock())
             seen.fields = [str(answer.get("id") or "abis"), f"return:{answer['returnValue']}"]
             if isinstance(message, dict) and isinstance(message.get("referenceId"), str):

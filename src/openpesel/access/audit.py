@@ -34,7 +34,7 @@ from openpesel.access.audit_entry import (
 )
 from openpesel.access.signing import SignedTreeHead, from_ms, key_id
 from openpesel.access.witness import check_witnessed
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ class AuditLog:
 
     # -- writing -----------------------------------------------------------
 
-    def append(self, s: Session, entry: AuditEntry) -> int:
+    def append(self, s: StoreTransaction, entry: AuditEntry) -> int:
         """Record ``entry`` in the caller's transaction; returns its index.
 
         The entry is hashed before the state row is locked: on PostgreSQL other
@@ -99,7 +99,7 @@ class AuditLog:
             self._keep(s, size + 1, frontier, entry.at)
         return size
 
-    def append_many(self, s: Session, entries: Sequence[AuditEntry]) -> list[int]:
+    def append_many(self, s: StoreTransaction, entries: Sequence[AuditEntry]) -> list[int]:
         """Record several entries in the caller's transaction; returns their indices.
 
         A page of search results gives each person listed an entry of their
@@ -140,7 +140,7 @@ class AuditLog:
             self._signed_at = at  # this process's first entry starts its clock
         return at - self._signed_at >= self.sign_interval
 
-    def head(self, s: Session, at: datetime.datetime) -> SignedTreeHead:
+    def head(self, s: StoreTransaction, at: datetime.datetime) -> SignedTreeHead:
         """Sign the tree as it stands and keep the head.
 
         The state row is locked so heads are issued in the order of the sizes
@@ -149,7 +149,7 @@ class AuditLog:
         size, frontier = self._state(s, lock=True)
         return self._keep(s, size, frontier, at)
 
-    def sign_if_behind(self, s: Session, at: datetime.datetime) -> SignedTreeHead | None:
+    def sign_if_behind(self, s: StoreTransaction, at: datetime.datetime) -> SignedTreeHead | None:
         """Sign a head if entries were appended since the latest one; else sign nothing."""
         size, frontier = self._state(s, lock=True)
         latest = self.latest_head(s)
@@ -157,7 +157,7 @@ class AuditLog:
             return None
         return self._keep(s, size, frontier, at)
 
-    def _keep(self, s: Session, size: int, frontier: list[bytes],
+    def _keep(self, s: StoreTransaction, size: int, frontier: list[bytes],
               at: datetime.datetime) -> SignedTreeHead:
         sth = SignedTreeHead.sign(self.key, size, merkle.frontier_root(frontier), at)
         s.keep_audit_head(sth.size, sth.root, sth.timestamp_ms, self.key_id, sth.signature)
@@ -166,55 +166,56 @@ class AuditLog:
 
     # -- reading -----------------------------------------------------------
 
-    def size(self, s: Session) -> int:
+    def size(self, s: StoreTransaction) -> int:
         return self._state(s)[0]
 
-    def root(self, s: Session, size: int | None = None) -> bytes:
+    def root(self, s: StoreTransaction, size: int | None = None) -> bytes:
         current, frontier = self._state(s)
         if size is None or size == current:
             return merkle.frontier_root(frontier)
         self._check_size(size, current)
         return self._run(s, lambda get: merkle.root(get, size))
 
-    def latest_head(self, s: Session) -> SignedTreeHead | None:
+    def latest_head(self, s: StoreTransaction) -> SignedTreeHead | None:
         rows = s.audit_heads(latest_only=True)
         return _row_to_head(rows[0]) if rows else None
 
-    def heads(self, s: Session) -> list[tuple[int, SignedTreeHead]]:
+    def heads(self, s: StoreTransaction) -> list[tuple[int, SignedTreeHead]]:
         return [(row.id, _row_to_head(row)) for row in s.audit_heads()]
 
-    def leaf(self, s: Session, index: int) -> bytes:
+    def leaf(self, s: StoreTransaction, index: int) -> bytes:
         leaf = s.audit_leaf(index)
         if leaf is None:
             raise AuditRangeError(f"The audit log has no entry {index}.")
         return leaf
 
-    def inclusion_proof(self, s: Session, index: int, size: int) -> list[bytes]:
+    def inclusion_proof(self, s: StoreTransaction, index: int, size: int) -> list[bytes]:
         self._check_size(size, self.size(s))
         if not 0 <= index < size:
             raise AuditRangeError(f"Entry {index} is not among the first {size} entries.")
         return self._run(s, lambda get: merkle.inclusion_proof(get, index, size))
 
-    def consistency_proof(self, s: Session, old_size: int, new_size: int) -> list[bytes]:
+    def consistency_proof(self, s: StoreTransaction, old_size: int, new_size: int) -> list[bytes]:
         self._check_size(new_size, self.size(s))
         if not 0 <= old_size <= new_size:
             raise AuditRangeError(
                 f"A log of {old_size} entries cannot be an earlier state of one of {new_size}.")
         return self._run(s, lambda get: merkle.consistency_proof(get, old_size, new_size))
 
-    def entries(self, s: Session, offset: int, limit: int) -> list[tuple[int, AuditEntry]]:
+    def entries(self, s: StoreTransaction, offset: int, limit: int) -> list[tuple[int, AuditEntry]]:
         """A page of the log, newest first, for a supervisor to browse."""
         return [(idx, AuditEntry.from_canonical(data))
                 for idx, data in s.audit_entries(offset, limit)]
 
-    def entries_for(self, s: Session, person_id: uuid.UUID) -> list[tuple[int, AuditEntry]]:
+    def entries_for(self, s: StoreTransaction,
+                    person_id: uuid.UUID) -> list[tuple[int, AuditEntry]]:
         """A resident's own entries, oldest first, for their report."""
         return [(idx, AuditEntry.from_canonical(data))
                 for idx, data in s.audit_entries_for(person_id)]
 
     # -- verifying ---------------------------------------------------------
 
-    def verify(self, s: Session, public_key: Ed25519PublicKey | None = None,
+    def verify(self, s: StoreTransaction, public_key: Ed25519PublicKey | None = None,
                witnessed: Sequence[SignedTreeHead] = ()) -> VerifyReport:
         """Recompute the whole tree from the entries' bytes and check everything stored.
 
@@ -256,7 +257,7 @@ class AuditLog:
         return VerifyReport(ok=not problems, size=size, root=recomputed_root,
                             heads_checked=len(heads), problems=problems)
 
-    def _recomputed_leaves(self, s: Session, problems: list[str],
+    def _recomputed_leaves(self, s: StoreTransaction, problems: list[str],
                            bound: int | None) -> list[bytes]:
         leaves: list[bytes] = []
         expected = 0
@@ -287,7 +288,7 @@ class AuditLog:
             problems.append(f"{missing} missing: the log ends at entry {expected - 1}.")
         return leaves
 
-    def _check_nodes(self, s: Session, tree: merkle.Levels, bound: int) -> list[str]:
+    def _check_nodes(self, s: StoreTransaction, tree: merkle.Levels, bound: int) -> list[str]:
         """Stored subtrees must equal the recomputed ones, or proofs would lie.
 
         Only the lowest level that disagrees is named: every subtree above a
@@ -320,7 +321,7 @@ class AuditLog:
 
     # -- helpers -----------------------------------------------------------
 
-    def _state(self, s: Session, lock: bool = False) -> tuple[int, list[bytes]]:
+    def _state(self, s: StoreTransaction, lock: bool = False) -> tuple[int, list[bytes]]:
         row = s.audit_state(lock)
         if row is None:
             raise AuditNotInitialised()
@@ -332,7 +333,7 @@ class AuditLog:
             raise AuditRangeError(f"The audit log has {current} entries, not {size}.")
 
     @staticmethod
-    def _run(s: Session, algorithm: Callable[[merkle.Subtrees], T]) -> T:
+    def _run(s: StoreTransaction, algorithm: Callable[[merkle.Subtrees], T]) -> T:
         """Run a pure tree algorithm over stored subtrees, fetching all it needs at once.
 
         A first pass records which subtrees the algorithm reads (their values

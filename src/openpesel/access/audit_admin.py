@@ -27,7 +27,7 @@ from openpesel.errors import NotFound
 from openpesel.storage import aggregates, audit_query
 from openpesel.storage.aggregates import Dashboard
 from openpesel.storage.audit_query import AuditFilter
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 
 class NoHeadYet(NotFound):
@@ -44,7 +44,7 @@ class AuditAdministration:
     # -- totals ----------------------------------------------------------
 
     def statistics(self, access: Access) -> dict[str, Any]:
-        def work(s: Session, seen: Touched) -> dict[str, Any]:
+        def work(s: StoreTransaction, seen: Touched) -> dict[str, Any]:
             seen.fields = ["aggregates"]
             by_region = aggregates.alive_by_voivodeship_and_sex(s)
             return {"alive_by_voivodeship_and_sex": by_region,
@@ -53,7 +53,7 @@ class AuditAdministration:
 
     def dashboard(self, access: Access) -> Dashboard:
         """Totals for the office's dashboard: aggregates only, audited like statistics."""
-        def work(s: Session, seen: Touched) -> Dashboard:
+        def work(s: StoreTransaction, seen: Touched) -> Dashboard:
             seen.fields = ["aggregates"]
             return aggregates.dashboard(s, self.clock().date())
         return self.tx.run(access, Action.READ_AGGREGATES, "aggregate", None, work,
@@ -67,7 +67,7 @@ class AuditAdministration:
         """A page of the audit log for a supervisor, narrowed by ``where`` (a person, a
         principal, an action, a time range); the browsing, filter included, is itself
         audited. The size is the whole log's."""
-        def work(s: Session, seen: Touched) -> tuple[int, list[tuple[int, AuditEntry]]]:
+        def work(s: StoreTransaction, seen: Touched) -> tuple[int, list[tuple[int, AuditEntry]]]:
             seen.fields = [f"audit:{offset}+{limit}"]
             if not where:
                 return self.audit.size(s), self.audit.entries(s, offset, limit)

@@ -22,7 +22,7 @@ from openpesel.errors import PrincipalNotFound, RegisterError, TokenNotFound
 from openpesel.registry.service import Register
 from openpesel.storage import accounts
 from openpesel.storage.secrets import TOKEN_KEY
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 TOKEN_TTL = datetime.timedelta(hours=8)
 AUTH_CACHE_SECONDS = 2
@@ -54,7 +54,7 @@ class Authentication:
         hashed = credentials.hash_secret(secret) if long_enough else ""
         bound = pesel if role is Role.RESIDENT else None
 
-        def work(s: Session, seen: Touched) -> str | None:
+        def work(s: StoreTransaction, seen: Touched) -> str | None:
             seen.fields = [f"principal:{name}", f"role:{role.value}"]
             if not hashed:
                 raise credentials.AuthError(
@@ -73,7 +73,7 @@ class Authentication:
 
     def deactivate(self, access: Access, name: str) -> None:
         """Deactivate a principal, audited; a resident's deactivation names the person."""
-        def work(s: Session, seen: Touched) -> None:
+        def work(s: StoreTransaction, seen: Touched) -> None:
             seen.fields = [f"principal:{name}"]
             account = accounts.find(s, name)
             if account is None or not accounts.deactivate(s, name):
@@ -84,7 +84,7 @@ class Authentication:
 
     def principals(self, access: Access) -> list[accounts.Account]:
         """Every principal (with a resident's TOTP secret): authorised and audited."""
-        def work(s: Session, seen: Touched) -> list[accounts.Account]:
+        def work(s: StoreTransaction, seen: Touched) -> list[accounts.Account]:
             seen.fields = ["principals"]
             return accounts.all_accounts(s)
         return self.accountable.run(access, Action.MANAGE_USERS, "list-principals", None, work,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from openpesel.storage import accounts
 from openpesel.storage.auth_tables import ADDRESS_LENGTH, LOGIN_NAME_LENGTH
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Brake:
     def __init__(self, policy: BrakePolicy | None = None) -> None:
         self.policy = policy or BrakePolicy()
 
-    def wait(self, s: Session, name: str, address: str,
+    def wait(self, s: StoreTransaction, name: str, address: str,
              now: datetime.datetime) -> datetime.timedelta | None:
         """How long this address must wait before trying this name again; None: go ahead."""
         p = self.policy
@@ -67,7 +67,7 @@ class Brake:
                 return until - now
         return None
 
-    def failed(self, s: Session, name: str, address: str, now: datetime.datetime) -> None:
+    def failed(self, s: StoreTransaction, name: str, address: str, now: datetime.datetime) -> None:
         p = self.policy
         name, address = _key(name, address)
         mine = accounts.attempts(s, name, address)
@@ -81,5 +81,6 @@ class Brake:
         accounts.record_failure(s, name, address, failures, now, blocked)
         accounts.forget_failures(s, now - p.forget_after)
 
-    def succeeded(self, s: Session, name: str, address: str, now: datetime.datetime) -> None:
+    def succeeded(self, s: StoreTransaction, name: str, address: str,
+                  now: datetime.datetime) -> None:
         accounts.record_success(s, *_key(name, address), now)

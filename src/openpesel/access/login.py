@@ -24,7 +24,7 @@ from openpesel.access import credentials
 from openpesel.access.audit import AuditEntry, AuditLog
 from openpesel.access.brake import Brake
 from openpesel.storage import accounts
-from openpesel.storage.store import TOKEN_KEY, Session
+from openpesel.storage.store import TOKEN_KEY, StoreTransaction
 
 
 class Front(Protocol):
@@ -44,8 +44,8 @@ class IssuedToken:
     role: str
 
 
-def _audit(gate: Front, s: Session, name: str, account: accounts.Account | None, outcome: str,
-           at: datetime.datetime) -> None:
+def _audit(gate: Front, s: StoreTransaction, name: str, account: accounts.Account | None,
+           outcome: str, at: datetime.datetime) -> None:
     gate.audit.append(s, AuditEntry(
         principal=name, role=account.role if account else "unknown", purpose="login",
         action="login", person_id=account.person_id if account else None, outcome=outcome,

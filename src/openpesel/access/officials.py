@@ -21,7 +21,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.search import Hit, Query
 from openpesel.registry.service import Register
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 if TYPE_CHECKING:
     from openpesel.biometrics import Verdict
@@ -55,14 +55,14 @@ class Officials:
 
     def show(self, access: Access, pesel: str, as_of: datetime.date | None = None,
              known_at: datetime.datetime | None = None) -> dict[str, Any]:
-        def work(s: Session, seen: Touched) -> dict[str, Any]:
+        def work(s: StoreTransaction, seen: Touched) -> dict[str, Any]:
             record = self.register.show(pesel, as_of, known_at, session=s)
             seen.fields = list(record)
             return record
         return self.tx.run(access, Action.READ_PERSON, "read", pesel, work, writes=False)
 
     def history(self, access: Access, pesel: str) -> list[ev.Event]:
-        def work(s: Session, seen: Touched) -> list[ev.Event]:
+        def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
             seen.fields = ["history"]
             return self.register.history(pesel, session=s)
         return self.tx.run(access, Action.READ_PERSON, "read", pesel, work)
@@ -74,7 +74,7 @@ class Officials:
         search is a read of everyone it lists: their access reports show it.
         Only the page returned is audited, never the hits ranked above it.
         """
-        def work(s: Session, seen: Touched) -> list[Hit]:
+        def work(s: StoreTransaction, seen: Touched) -> list[Hit]:
             seen.fields = ["search:" + query.text]
             ranked = self.register.search(replace(query, limit=offset + query.limit), session=s)
             shown = ranked[offset:]
@@ -89,7 +89,7 @@ class Officials:
         number = validate(pesel)
         now = self.clock()
 
-        def work(s: Session, seen: Touched) -> bool:
+        def work(s: StoreTransaction, seen: Touched) -> bool:
             seen.fields = ["reservation"]
             return s.reserved(number, now)
         seen = Touched()
@@ -108,7 +108,7 @@ class Officials:
             self.tx.refuse(access, Action.RECORD, "write", pesel, reason)
         office = self.tx.office(access, kind, pesel, authority)
 
-        def work(s: Session, seen: Touched) -> Recorded:
+        def work(s: StoreTransaction, seen: Touched) -> Recorded:
             seen.fields = [kind.value, *payload]
             done = self.register.record_in(s, Command(
                 kind, payload, office, document_ref, pesel, effective_date, supersedes))
@@ -123,7 +123,7 @@ class Officials:
         """Take fingerprints for an ID card or passport: one audited register event."""
         office = self.tx.office(access, ev.Kind.FINGERPRINTS_ENROLLED, pesel, authority)
 
-        def work(s: Session, seen: Touched) -> Enrolment:
+        def work(s: StoreTransaction, seen: Touched) -> Enrolment:
             seen.fields = [f"finger:{scan.finger}" for scan in scans]
             return self._fingerprints().enrol(s, pesel, scans, missing, office, document_ref,
                                               accept_low_quality=accept_low_quality)
@@ -132,7 +132,7 @@ class Officials:
     def verify_fingerprint(self, access: Access, pesel: str, scan: Scan,
                            false_match_rate: float = 0.001) -> Verdict:
         """1:1: does this scan match the finger enrolled for ``pesel``? Audited as a read."""
-        def work(s: Session, seen: Touched) -> Verdict:
+        def work(s: StoreTransaction, seen: Touched) -> Verdict:
             seen.fields = [f"finger:{scan.finger}"]
             return self._fingerprints().verify(s, pesel, scan, false_match_rate)
         return self.tx.run(access, Action.READ_PERSON, "verify", pesel, work, writes=False)
@@ -141,14 +141,14 @@ class Officials:
 
     def record_file(self, access: Access, lines: list[str]) -> list[Recorded]:
         """A file of commands, all or nothing, as one audited bulk write."""
-        def work(s: Session, seen: Touched) -> list[Recorded]:
+        def work(s: StoreTransaction, seen: Touched) -> list[Recorded]:
             seen.fields = [f"lines:{len(lines)}"]
             return self.register.record_file(lines, session=s)
         return self.tx.run(access, Action.BULK, "bulk-record", None, work)
 
     def import_events(self, access: Access, lines: list[str]) -> int:
         """Fill an empty register from an export; each person imported gets an entry."""
-        def work(s: Session, seen: Touched) -> int:
+        def work(s: StoreTransaction, seen: Touched) -> int:
             seen.fields = [f"lines:{len(lines)}"]
             done = self.register.import_events(lines, session=s)
             self.tx.audit_people(s, access, "import", _numbered(s, done.people), ["record"])
@@ -156,7 +156,7 @@ class Officials:
         return self.tx.run(access, Action.BULK, "bulk-import", None, work)
 
     def rebuild_projections(self, access: Access) -> int:
-        def work(s: Session, seen: Touched) -> int:
+        def work(s: StoreTransaction, seen: Touched) -> int:
             return self.register.rebuild_projections(session=s)
         return self.tx.run(access, Action.BULK, "bulk-rebuild", None, work)
 
@@ -164,20 +164,21 @@ class Officials:
              details: Sequence[str] = ()) -> T:
         """Any whole-register operation outside the database (a backup, a synthetic load),
         audited first: an operation that dies half-way has still left its entry."""
-        def audited(_s: Session, seen: Touched) -> None:
+        def audited(_s: StoreTransaction, seen: Touched) -> None:
             seen.fields = [what, *details]
         self.tx.run(access, Action.BULK, f"bulk-{what}", None, audited, writes=False)
         return work()
 
     def export(self, access: Access) -> list[ev.Event]:
         """The whole log; the export itself is audited, as it discloses everyone."""
-        def work(s: Session, seen: Touched) -> list[ev.Event]:
+        def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
             seen.fields = ["events"]
             return list(s.iter_events())
         return self.tx.run(access, Action.BULK, "bulk-export", None, work)
 
 
-def _numbered(s: Session, people: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:
+def _numbered(s: StoreTransaction,
+              people: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:
     """Each person with the number their record holds now (none if it has no record)."""
     out: list[tuple[uuid.UUID, str | None]] = []
     for person_id in people:

@@ -18,7 +18,7 @@ from openpesel.number import validate
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.service import Register
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 
 class Residents:
@@ -29,7 +29,7 @@ class Residents:
 
     def my_record(self, access: Access, child_pesel: str | None = None) -> dict[str, Any]:
         """Your own record, or that of your minor child."""
-        def work(s: Session, seen: Touched) -> dict[str, Any]:
+        def work(s: StoreTransaction, seen: Touched) -> dict[str, Any]:
             pesel = own_pesel(s, access)
             if child_pesel is not None:
                 pesel = self._minor_child(s, access, child_pesel)
@@ -39,13 +39,13 @@ class Residents:
         return self.tx.run(access, Action.READ_SELF, "read", child_pesel, work)
 
     def my_children(self, access: Access) -> list[dict[str, Any]]:
-        def work(s: Session, seen: Touched) -> list[dict[str, Any]]:
+        def work(s: StoreTransaction, seen: Touched) -> list[dict[str, Any]]:
             me = self.register.show(own_pesel(s, access), session=s)
             seen.fields = ["links"]
             return [link for link in me["links"] if link["relation"] == "child"]
         return self.tx.run(access, Action.READ_SELF, "read", None, work)
 
-    def _minor_child(self, s: Session, access: Access, child_pesel: str) -> str:
+    def _minor_child(self, s: StoreTransaction, access: Access, child_pesel: str) -> str:
         me = self.register.show(own_pesel(s, access), session=s)
         number = validate(child_pesel)
         child = self.register.state(number, session=s)
@@ -57,7 +57,7 @@ class Residents:
         return child.pesel
 
     def my_history(self, access: Access) -> list[ev.Event]:
-        def work(s: Session, seen: Touched) -> list[ev.Event]:
+        def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
             seen.fields = ["history"]
             return self.register.history(own_pesel(s, access), session=s)
         return self.tx.run(access, Action.READ_SELF, "read", None, work)
@@ -65,7 +65,7 @@ class Residents:
     def reserve(self, access: Access) -> Recorded:
         now = self.clock()
 
-        def work(s: Session, seen: Touched) -> Recorded:
+        def work(s: StoreTransaction, seen: Touched) -> Recorded:
             seen.fields = ["reservation"]
             return self.register.record_in(s, Command(
                 ev.Kind.PESEL_RESERVED, {"at": now.isoformat()}, ev.Authority.MINISTER,
@@ -78,7 +78,7 @@ class Residents:
         now = self.clock()
         when = max(at or now, now)
 
-        def work(s: Session, seen: Touched) -> Recorded:
+        def work(s: StoreTransaction, seen: Touched) -> Recorded:
             seen.fields = ["reservation"]
             return self.register.record_in(s, Command(
                 ev.Kind.RESERVATION_WITHDRAWN,
@@ -89,7 +89,7 @@ class Residents:
 
     def my_audit(self, access: Access, only: str | None = None) -> list[tuple[int, AuditEntry]]:
         """Who accessed my data (or, with ``only="check"``, who checked my reservation)."""
-        def work(s: Session, seen: Touched) -> list[tuple[int, AuditEntry]]:
+        def work(s: StoreTransaction, seen: Touched) -> list[tuple[int, AuditEntry]]:
             seen.fields = ["audit"]
             person = access.principal.person_id
             assert person is not None

@@ -39,7 +39,7 @@ from openpesel.errors import FingerNotEnrolled
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.service import Register
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class FingerprintService:
                    for p in assessed]
         return {"fingers": fingers, "missing": [{"finger": f, "reason": r} for f, r in missing]}
 
-    def enrol(self, s: Session, pesel: str, scans: Sequence[Scan],
+    def enrol(self, s: StoreTransaction, pesel: str, scans: Sequence[Scan],
               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
               *, accept_low_quality: bool = False,
               effective: datetime.date | None = None) -> Enrolment:
@@ -118,7 +118,7 @@ class FingerprintService:
                                                   authority, document_ref, pesel, effective))
         return Enrolment(done, [p.result for p in assessed])
 
-    def verify(self, s: Session, pesel: str, scan: Scan,
+    def verify(self, s: StoreTransaction, pesel: str, scan: Scan,
                false_match_rate: float = 0.001) -> Verdict:
         """Is this the finger enrolled for ``pesel`` at ``scan.finger``?"""
         reference = None

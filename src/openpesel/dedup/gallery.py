@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from openpesel.registry import events as ev
 from openpesel.registry.history import effective_events, fold
 from openpesel.storage import cases as store_cases
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 if TYPE_CHECKING:
     from openpesel.biometrics import FingerprintTemplate
@@ -72,7 +72,7 @@ class RegisterGallery:
         with self._lock:
             self._gallery, self._keys, self._seen = None, {}, -1
 
-    def refresh(self, s: Session) -> Gallery:
+    def refresh(self, s: StoreTransaction) -> Gallery:
         """Catch up with the log as this transaction sees it; returns the gallery."""
         with self._lock:
             if self._gallery is None:
@@ -85,7 +85,7 @@ class RegisterGallery:
                 self._seen = max(e.seq for e in changed)
             return gallery
 
-    def _update(self, s: Session, gallery: Gallery, person_id: uuid.UUID) -> None:
+    def _update(self, s: StoreTransaction, gallery: Gallery, person_id: uuid.UUID) -> None:
         from openpesel.biometrics.identification import SubjectInfo
 
         old = self._keys.pop(person_id, None)
@@ -101,7 +101,7 @@ class RegisterGallery:
         gallery.add(state.pesel, decode({n: f.template for n, f in fingers.items()}), info)
         self._keys[person_id] = state.pesel
 
-    def search(self, s: Session, probe: Mapping[int, FingerprintTemplate], k: int = 10,
+    def search(self, s: StoreTransaction, probe: Mapping[int, FingerprintTemplate], k: int = 10,
                sex: str | None = None, birth_years: tuple[int, int] | None = None,
                ) -> list[Candidate]:
         with self._lock:

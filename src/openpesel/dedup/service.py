@@ -34,7 +34,7 @@ from openpesel.registry.rules import MIN_FINGERPRINT_AGE, age_on, date_range
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage import cases as log
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,7 +94,7 @@ class DedupService:
 
     # -- screening at enrolment -------------------------------------------
 
-    def register_with_fingerprints(self, s: Session, app: RegistrationRequest,
+    def register_with_fingerprints(self, s: StoreTransaction, app: RegistrationRequest,
                                    scans: Sequence[Scan], missing: Sequence[tuple[int, str]],
                                    by: str, accept_low_quality: bool = False) -> Screened:
         birth = self._check(app)
@@ -137,7 +137,7 @@ class DedupService:
             return app.effective_date
         return self.clock().date()
 
-    def _screen(self, s: Session, birth: ev.Birth,
+    def _screen(self, s: StoreTransaction, birth: ev.Birth,
                 probe: Mapping[int, FingerprintTemplate]) -> list[c.Suspect]:
         found = self.gallery.search(s, probe, SEARCH_DEPTH)
         suspects: dict[str, c.Suspect] = {}
@@ -167,12 +167,13 @@ class DedupService:
     def _hit(self, hit: Candidate) -> bool:
         return c.reaches(self.threshold, hit.score, (f.score for f in hit.fingers))
 
-    def _suspect(self, s: Session, hit: Candidate, reasons: tuple[str, ...]) -> c.Suspect:
+    def _suspect(self, s: StoreTransaction, hit: Candidate, reasons: tuple[str, ...]) -> c.Suspect:
         return c.Suspect(hit.key, self.register.resolve(hit.key, s), float(hit.score),
                          hit.rank, tuple((f.finger, float(f.score)) for f in hit.fingers),
                          reasons)
 
-    def _record(self, s: Session, app: RegistrationRequest, enrolment: dict[str, Any]) -> Recorded:
+    def _record(self, s: StoreTransaction, app: RegistrationRequest,
+                enrolment: dict[str, Any]) -> Recorded:
         done = self.register.record_in(s, Command(app.kind, app.payload, app.authority,
                                                   app.document_ref,
                                                   effective_date=app.effective_date))
@@ -183,7 +184,7 @@ class DedupService:
 
     # -- cases between registered people ----------------------------------
 
-    def open_between(self, s: Session, subject: str, candidate: str, by: str) -> c.Case:
+    def open_between(self, s: StoreTransaction, subject: str, candidate: str, by: str) -> c.Case:
         """An examiner's own suspicion that two registered people are one."""
         ids = [self.register.resolve(p, s) for p in (subject, candidate)]
         if ids[0] == ids[1]:
@@ -205,13 +206,13 @@ class DedupService:
 
     # -- the queue and decisions ------------------------------------------
 
-    def case(self, s: Session, case_id: uuid.UUID) -> c.Case:
+    def case(self, s: StoreTransaction, case_id: uuid.UUID) -> c.Case:
         return c.fold(case_id, log.entries(s, case_id))
 
-    def queue(self, s: Session, include_decided: bool = False) -> list[c.Case]:
+    def queue(self, s: StoreTransaction, include_decided: bool = False) -> list[c.Case]:
         return c.queue(c.fold_all(log.entries(s)), include_decided)
 
-    def decide(self, s: Session, case_id: uuid.UUID, decision: c.Decision, comment: str,
+    def decide(self, s: StoreTransaction, case_id: uuid.UUID, decision: c.Decision, comment: str,
                candidate: str | None, by: str, evidence: str | None = None) -> Decided:
         """Decide a case; a "same" below the threshold is first recorded as an opinion only.
 
@@ -258,14 +259,14 @@ class DedupService:
                                         first_opinion=not final))
         return Decided(self.case(s, case_id), tuple(seqs), pesel, tuple(people))
 
-    def _note(self, s: Session, kind: ev.Kind, pesel: str, ref: str,
+    def _note(self, s: StoreTransaction, kind: ev.Kind, pesel: str, ref: str,
               payload: dict[str, Any]) -> list[int]:
         number = self.register.state(pesel, session=s).pesel  # a changed number still finds
         done = self.register.record_in(s, Command(kind, payload, ADJUDICATION_OFFICE, ref,
                                                   number, self.clock().date()))
         return list(done.seqs)
 
-    def _release(self, s: Session, case: c.Case) -> Recorded:
+    def _release(self, s: StoreTransaction, case: c.Case) -> Recorded:
         sub = case.subject
         when = sub.get("effective_date")
         app = RegistrationRequest(ev.Kind(sub["kind"]), sub["payload"],
@@ -273,7 +274,8 @@ class DedupService:
                                   datetime.date.fromisoformat(when) if when else None)
         return self._record(s, app, sub["enrolment"])
 
-    def _link(self, s: Session, case: c.Case, chosen: str, ref: str, comment: str) -> list[int]:
+    def _link(self, s: StoreTransaction, case: c.Case, chosen: str, ref: str,
+              comment: str) -> list[int]:
         """The record the register learned of first survives; the other is its duplicate."""
         a = self.register.resolve(case.subject["pesel"], s)
         b = self.register.resolve(chosen, s)
@@ -292,13 +294,13 @@ class DedupService:
 
     # -- identification and evidence --------------------------------------
 
-    def identify(self, s: Session, prepared: Sequence[Prepared], k: int = SEARCH_DEPTH,
+    def identify(self, s: StoreTransaction, prepared: Sequence[Prepared], k: int = SEARCH_DEPTH,
                  sex: str | None = None, birth_years: tuple[int, int] | None = None,
                  ) -> list[Candidate]:
         probe = decode({p.result.finger: p.template for p in prepared})
         return self.gallery.search(s, probe, k, sex=sex, birth_years=birth_years)
 
-    def evidence(self, s: Session, case_id: uuid.UUID, candidate: str, finger: int | None
+    def evidence(self, s: StoreTransaction, case_id: uuid.UUID, candidate: str, finger: int | None
                  ) -> tuple[Evidence, npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
         from openpesel.biometrics import verify
         from openpesel.biometrics.identification import paired_minutiae
@@ -324,7 +326,7 @@ class DedupService:
         return (found, images.get(probe[finger].image_sha256).pixels,
                 images.get(theirs[finger].image_sha256).pixels)
 
-    def _common_fingers(self, s: Session, case: c.Case, candidate: str
+    def _common_fingers(self, s: StoreTransaction, case: c.Case, candidate: str
                         ) -> tuple[dict[int, ev.EnrolledFinger], dict[int, ev.EnrolledFinger],
                                    list[int]]:
         """The subject's fingers, the candidate's, and the positions both gave."""
@@ -332,7 +334,7 @@ class DedupService:
         theirs = latest_fingers(s.events_for(case.suspect(candidate).person_id))
         return probe, theirs, sorted(set(probe) & set(theirs))
 
-    def _probe_fingers(self, s: Session, case: c.Case) -> dict[int, ev.EnrolledFinger]:
+    def _probe_fingers(self, s: StoreTransaction, case: c.Case) -> dict[int, ev.EnrolledFinger]:
         if case.origin is c.Origin.APPLICATION:
             given = case.subject["enrolment"]["fingers"]
             return {f["finger"]: ev.EnrolledFinger.model_validate(f) for f in given}

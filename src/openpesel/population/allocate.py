@@ -1,4 +1,4 @@
-"""PESEL numbers for a bulk-loaded chunk, as ``Session.allocate`` would issue them one by one.
+"""PESEL numbers for a bulk-loaded chunk, as ``StoreTransaction.allocate`` issues them one by one.
 
 Pure: the pool counters go in and come out, so a chunk can be numbered ahead
 of its transaction on the counters last seen, and numbered again under the
@@ -32,7 +32,7 @@ def allocate(order: PoolOrder, people: Residents, issued: dict[tuple[str, str], 
              held: set[str]) -> tuple[list[str], dict[tuple[str, str], int]]:
     """Numbers for a chunk, and the pool counters after them (pure; ``issued`` is not changed).
 
-    As ``Session.allocate``: the n-th number of pool (day, sex) uses serial
+    As ``StoreTransaction.allocate``: the n-th number of pool (day, sex) uses serial
     π(n); numbers in ``held`` are skipped (and counted); a period known only
     by its year takes the first day with a free serial.
     """

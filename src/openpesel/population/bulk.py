@@ -10,7 +10,7 @@ PostgreSQL:
   with the payload it would store, ``residence_registered``, and ``married``
   on both spouses' records);
 - ``pesel_assignments`` and the ``pesel_pools`` counters: the n-th number of a
-  pool is ``permute(pool key, pool, n)`` as in ``Session.allocate``,
+  pool is ``permute(pool key, pool, n)`` as in ``StoreTransaction.allocate``,
   continuing from the pool's ``issued`` count and skipping numbers already
   held, so later per-event allocations can never collide;
 - the projections (``persons``, ``person_names``, ``person_links`` and the
@@ -22,7 +22,7 @@ This module is the orchestration; each job has its own module:
 - ``population.allocate``: their numbers, from the pool counters;
 - ``population.rows``: their rows, from templates;
 - ``population.proof``: a sample of every chunk folded with the register's
-  own code and compared with the rows (``tests/test_bulk_load.py`` proves
+  own code and compared with the rows (``tests/storage/test_bulk_load.py`` proves
   the whole load equal to ``Register.rebuild_projections()``);
 - ``storage.bulk_writer``: all the SQL, per engine.
 

@@ -303,7 +303,7 @@ class Corrected(Payload):
     the superseded entry was made in error and is withdrawn. It defaults to
     ``None`` because the log stores payloads without their ``None`` fields: a
     required field would make a stored withdrawal unreadable (found by
-    ``tests/test_concurrency.py``).
+    ``tests/faults/test_concurrency.py``).
     """
 
     replacement: dict[str, Any] | None = None

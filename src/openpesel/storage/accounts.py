@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from openpesel.storage import schema as t
 from openpesel.storage.auth_tables import login_failures, totp_steps
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 # A token row counts only for the principal it was issued to: whoever could forge a
 # signature must not reuse another principal's live jti under a different ``sub``.
@@ -32,14 +32,14 @@ class Account:
     active: bool
 
 
-def add(s: Session, account: Account, now: datetime.datetime) -> None:
+def add(s: StoreTransaction, account: Account, now: datetime.datetime) -> None:
     s.conn.execute(insert(t.principals).values(
         name=account.name, role=account.role, display_name=account.display_name,
         secret_hash=account.secret_hash, totp_secret=account.totp_secret,
         person_id=account.person_id, active=account.active, created_at=now))
 
 
-def find(s: Session, name: str) -> Account | None:
+def find(s: StoreTransaction, name: str) -> Account | None:
     row = s.conn.execute(select(t.principals).where(t.principals.c.name == name)).first()
     if row is None:
         return None
@@ -47,37 +47,37 @@ def find(s: Session, name: str) -> Account | None:
                    row.person_id, row.active)
 
 
-def all_accounts(s: Session) -> list[Account]:
+def all_accounts(s: StoreTransaction) -> list[Account]:
     rows = s.conn.execute(select(t.principals.c.name).order_by(t.principals.c.name)).scalars()
     return [a for a in (find(s, n) for n in rows) if a is not None]
 
 
-def deactivate(s: Session, name: str) -> bool:
+def deactivate(s: StoreTransaction, name: str) -> bool:
     """A deactivated principal's tokens stop working at once."""
     done = s.conn.execute(update(t.principals).values(active=False)
                           .where(t.principals.c.name == name))
     return bool(done.rowcount)
 
 
-def remember_token(s: Session, jti: str, principal: str, issued: datetime.datetime,
+def remember_token(s: StoreTransaction, jti: str, principal: str, issued: datetime.datetime,
                    expires: datetime.datetime) -> None:
     s.conn.execute(insert(t.tokens).values(jti=jti, principal=principal, issued_at=issued,
                                            expires_at=expires))
 
 
-def token_usable(s: Session, jti: str, principal: str) -> bool:
+def token_usable(s: StoreTransaction, jti: str, principal: str) -> bool:
     """Issued to ``principal`` (the token's ``sub``), not revoked, and its principal active."""
     row = s.conn.execute(_TOKEN_STATE, {"jti": jti, "principal": principal}).first()
     return row is not None and row.revoked_at is None and bool(row.active)
 
 
-def revoke_token(s: Session, jti: str, now: datetime.datetime) -> bool:
+def revoke_token(s: StoreTransaction, jti: str, now: datetime.datetime) -> bool:
     done = s.conn.execute(update(t.tokens).values(revoked_at=now).where(
         t.tokens.c.jti == jti, t.tokens.c.revoked_at.is_(None)))
     return bool(done.rowcount)
 
 
-def _upsert(s: Session, table: Table, keys: dict[str, Any], values: dict[str, Any],
+def _upsert(s: StoreTransaction, table: Table, keys: dict[str, Any], values: dict[str, Any],
             where: Any = None) -> int:
     """Insert a row, or update the one with these keys (only ``where`` it holds); rows touched."""
     dialect = postgresql if s.postgres else sqlite
@@ -88,7 +88,7 @@ def _upsert(s: Session, table: Table, keys: dict[str, Any], values: dict[str, An
     return len(s.conn.execute(statement.returning(table.c[next(iter(keys))])).all())
 
 
-def use_totp_step(s: Session, principal: str, step: int) -> bool:
+def use_totp_step(s: StoreTransaction, principal: str, step: int) -> bool:
     """Record ``step`` as the principal's last TOTP step; False if it or a later one was used.
 
     One conditional upsert, so two logins racing with the same code cannot both win.
@@ -117,7 +117,7 @@ def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
 _f = login_failures.c
 
 
-def attempts(s: Session, name: str, address: str) -> Attempts | None:
+def attempts(s: StoreTransaction, name: str, address: str) -> Attempts | None:
     row = s.conn.execute(select(login_failures).where(
         _f.name == name, _f.address == address)).first()
     if row is None:
@@ -126,7 +126,7 @@ def attempts(s: Session, name: str, address: str) -> Attempts | None:
                     _utc(row.last_success_at))
 
 
-def failures_since(s: Session, name: str, since: datetime.datetime,
+def failures_since(s: StoreTransaction, name: str, since: datetime.datetime,
                    ) -> tuple[int, datetime.datetime | None]:
     """How many failed logins ``name`` had, from any address, since ``since``; the latest."""
     count, latest = s.conn.execute(select(func.coalesce(func.sum(_f.failures), 0),
@@ -135,19 +135,19 @@ def failures_since(s: Session, name: str, since: datetime.datetime,
     return int(count), _utc(latest)
 
 
-def record_failure(s: Session, name: str, address: str, failures: int,
+def record_failure(s: StoreTransaction, name: str, address: str, failures: int,
                    at: datetime.datetime, blocked_until: datetime.datetime | None) -> None:
     _upsert(s, login_failures, {"name": name, "address": address},
             {"failures": failures, "last_failure_at": at, "blocked_until": blocked_until})
 
 
-def record_success(s: Session, name: str, address: str, at: datetime.datetime) -> None:
+def record_success(s: StoreTransaction, name: str, address: str, at: datetime.datetime) -> None:
     _upsert(s, login_failures, {"name": name, "address": address},
             {"failures": 0, "last_failure_at": None, "blocked_until": None,
              "last_success_at": at})
 
 
-def forget_failures(s: Session, before: datetime.datetime) -> None:
+def forget_failures(s: StoreTransaction, before: datetime.datetime) -> None:
     """Drop stale failures of names never logged in with (guessed names, mostly)."""
     s.conn.execute(delete(login_failures).where(_f.last_failure_at < before,
                                                 _f.last_success_at.is_(None)))

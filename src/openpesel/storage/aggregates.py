@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import distinct, extract, func, literal_column, select
 
 from openpesel.storage import schema as t
-from openpesel.storage.session import Session
+from openpesel.storage.session import StoreTransaction
 
 AGE_BAND = 5
 OLDEST_BAND = 100
@@ -66,7 +66,7 @@ def _voivodeship() -> Any:
     return func.substr(t.persons.c.teryt, literal_column("1"), literal_column("2"))
 
 
-def alive_by_voivodeship_and_sex(s: Session) -> dict[str, dict[str, int]]:
+def alive_by_voivodeship_and_sex(s: StoreTransaction) -> dict[str, dict[str, int]]:
     """The living, by voivodeship ("none": no address) and sex: the statistics office's
     table."""
     c = t.persons.c
@@ -79,7 +79,7 @@ def alive_by_voivodeship_and_sex(s: Session) -> dict[str, dict[str, int]]:
     return by_region
 
 
-def dashboard(s: Session, today: datetime.date) -> Dashboard:
+def dashboard(s: StoreTransaction, today: datetime.date) -> Dashboard:
     p = t.persons.c
     region = _voivodeship()
     by_region: dict[str, int] = {}

@@ -5,7 +5,7 @@ What goes in them (the Merkle tree's arithmetic, signing, verifying) is
 locks the single ``audit_state`` row until commit (``FOR UPDATE`` on
 PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers), which
 keeps the indices gap-free and ordered. An audited birth appends one entry,
-so the append path is driver SQL (``Hot``), one round trip on PostgreSQL
+so the append path is driver SQL (``RawSql``), one round trip on PostgreSQL
 (``PostgresAuditRecords``).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select, tuple_
 
 from openpesel.storage.audit_tables import audit_entries, audit_heads, audit_nodes, audit_state
-from openpesel.storage.driver import ROWS, Hot, Transaction
+from openpesel.storage.driver import ROWS, RawSql, Transaction
 
 Node = tuple[int, int, bytes]
 """A stored subtree: (level, index, hash)."""
@@ -27,16 +27,16 @@ _BATCH = 5000
 _e, _n, _st = audit_entries.c, audit_nodes.c, audit_state.c
 _LOCK_STATE = select(_st.size, _st.frontier).where(_st.id == 1).with_for_update()
 _READ_STATE = select(_st.size, _st.frontier).where(_st.id == 1)
-_TAKE_STATE = Hot("SELECT size, frontier FROM audit_state WHERE id = 1")
-_TAKE_STATE_LOCKED = Hot("SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE")
-_ENTRY = Hot("INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)",
+_TAKE_STATE = RawSql("SELECT size, frontier FROM audit_state WHERE id = 1")
+_TAKE_STATE_LOCKED = RawSql("SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE")
+_ENTRY = RawSql("INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)",
              _e.idx, _e.leaf_hash, _e.entry, _e.person_id)
-_NODE = Hot("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
+_NODE = RawSql("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
             _n.level, _n.idx, _n.hash)
-_STATE = Hot("UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1",
+_STATE = RawSql("UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1",
              _st.size, _st.frontier)
 # PostgreSQL: the entry, the subtrees it completes and the new state in one round trip.
-_APPEND_PG = Hot("""WITH
+_APPEND_PG = RawSql("""WITH
     e AS (INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)),
     n AS (INSERT INTO audit_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex')
           FROM json_to_recordset(?) AS x(l smallint, i bigint, h text))

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from openpesel.storage.audit_tables import audit_entries
-from openpesel.storage.store import Session
+from openpesel.storage.store import StoreTransaction
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -55,7 +55,7 @@ class AuditFilter:
         return out
 
 
-def _field(s: Session, name: str) -> ColumnElement[str]:
+def _field(s: StoreTransaction, name: str) -> ColumnElement[str]:
     """One field of the entry's JSON bytes, as text, in the engine's own dialect."""
     if s.conn.dialect.name == "postgresql":
         doc = cast(func.convert_from(audit_entries.c.entry, "UTF8"), JSONB)
@@ -65,7 +65,7 @@ def _field(s: Session, name: str) -> ColumnElement[str]:
                              type_=Text)
 
 
-def filtered(s: Session, where: AuditFilter, person: uuid.UUID | None, offset: int,
+def filtered(s: StoreTransaction, where: AuditFilter, person: uuid.UUID | None, offset: int,
              limit: int) -> list[tuple[int, bytes]]:
     """A page of the entries matching ``where``, newest first, as (index, stored bytes).
 

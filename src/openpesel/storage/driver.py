@@ -1,4 +1,4 @@
-"""Driver SQL on the hot path: ``Hot`` statements and the transaction that runs them.
+"""Driver SQL on the hot path: ``RawSql`` statements and the transaction that runs them.
 
 Every session of the register (``storage/session.py``) is a ``Transaction``:
 the connection of one transaction, and the driver's own cursor on it for the
@@ -24,7 +24,7 @@ ROWS = Column("rows", JSON)
 several times faster than the arrays ``unnest`` would take."""
 
 
-class Hot:
+class RawSql:
     """A statement on the write path, written once as the driver's own SQL.
 
     A birth runs about ten statements, so their overhead is the budget: building
@@ -68,7 +68,7 @@ class Hot:
 
 
 class Transaction:
-    """One transaction's connection, and the driver's cursor for ``Hot`` statements.
+    """One transaction's connection, and the driver's cursor for ``RawSql`` statements.
 
     ``postgres`` and ``dialect_insert`` are the engine's, fixed by the session
     class the ``Store`` picks once (``storage/session.py``), so no method asks
@@ -81,8 +81,8 @@ class Transaction:
         self.conn = conn
         self._cursor: Any = None
 
-    def run(self, hot: Hot, *values: Any) -> Any:
-        """Run a ``Hot`` statement in this transaction on the driver's cursor; returns it.
+    def run(self, hot: RawSql, *values: Any) -> Any:
+        """Run a ``RawSql`` statement in this transaction on the driver's cursor; returns it.
 
         Rows come back as the driver gives them (tuples, SQLite's UUIDs as hex).
         Driver errors are wrapped as SQLAlchemy would wrap them, so
@@ -91,8 +91,8 @@ class Transaction:
         sql, params = hot.bind(self.conn.dialect, values)
         return self._execute(sql, params, many=False)
 
-    def run_many(self, hot: Hot, rows: Iterable[Sequence[Any]]) -> None:
-        """Run a ``Hot`` statement once per row (one round trip on psycopg)."""
+    def run_many(self, hot: RawSql, rows: Iterable[Sequence[Any]]) -> None:
+        """Run a ``RawSql`` statement once per row (one round trip on psycopg)."""
         dialect = self.conn.dialect
         bound = [hot.bind(dialect, row) for row in rows]
         if bound:

@@ -16,14 +16,14 @@ from sqlalchemy import bindparam, func, select
 from openpesel.registry import events as ev
 from openpesel.registry.ports import NumberTaken
 from openpesel.storage import schema as t
-from openpesel.storage.driver import Hot, Transaction
+from openpesel.storage.driver import RawSql, Transaction
 
 _a, _e = t.pesel_assignments.c, t.events.c
-_APPEND = Hot("""INSERT INTO events (person_id, kind, payload, effective_date, recorded_at,
+_APPEND = RawSql("""INSERT INTO events (person_id, kind, payload, effective_date, recorded_at,
     authority, document_ref, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq""",
               _e.person_id, _e.kind, _e.payload, _e.effective_date, _e.recorded_at,
               _e.authority, _e.document_ref, _e.supersedes)
-_APPEND_UNLESS_HELD = Hot("""INSERT INTO events (person_id, kind, payload, effective_date,
+_APPEND_UNLESS_HELD = RawSql("""INSERT INTO events (person_id, kind, payload, effective_date,
     recorded_at, authority, document_ref, supersedes) SELECT ?, ?, ?, ?, ?, ?, ?, ?
     WHERE NOT EXISTS (SELECT 1 FROM pesel_assignments WHERE pesel = ?) RETURNING seq""",
                           *_APPEND.columns, _a.pesel)

@@ -21,19 +21,19 @@ from openpesel.number import Sex, encode
 from openpesel.number.order import permute
 from openpesel.number.pesel import SERIALS_PER_SEX
 from openpesel.storage import schema as t
-from openpesel.storage.driver import Hot
+from openpesel.storage.driver import RawSql
 from openpesel.storage.event_log import EventLog, utc
 from openpesel.storage.secrets import Secrets
 
 _a = t.pesel_assignments.c
-_HOLDER = Hot("SELECT person_id, retired_seq FROM pesel_assignments WHERE pesel = ?", _a.pesel)
+_HOLDER = RawSql("SELECT person_id, retired_seq FROM pesel_assignments WHERE pesel = ?", _a.pesel)
 # One statement takes the next index and locks the pool's row until commit (PostgreSQL;
 # SQLite's BEGIN IMMEDIATE already serialises writers). A full pool returns no row.
-_TAKE = Hot(f"""INSERT INTO pesel_pools (birth_date, sex, issued) VALUES (?, ?, 1)
+_TAKE = RawSql(f"""INSERT INTO pesel_pools (birth_date, sex, issued) VALUES (?, ?, 1)
     ON CONFLICT (birth_date, sex) DO UPDATE SET issued = pesel_pools.issued + 1
     WHERE pesel_pools.issued < {SERIALS_PER_SEX} RETURNING issued""",
             t.pesel_pools.c.birth_date, t.pesel_pools.c.sex)
-_ASSIGN = Hot("INSERT INTO pesel_assignments (pesel, person_id, assigned_seq) VALUES (?, ?, ?)",
+_ASSIGN = RawSql("INSERT INTO pesel_assignments (pesel, person_id, assigned_seq) VALUES (?, ?, ?)",
               _a.pesel, _a.person_id, _a.assigned_seq)
 _RESERVATION = select(t.reservations.c.since, t.reservations.c.withdraw_at).where(
     t.reservations.c.pesel == bindparam("pesel"))

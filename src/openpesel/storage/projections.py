@@ -24,7 +24,7 @@ from openpesel.registry.projection import (
 )
 from openpesel.registry.state import PersonState
 from openpesel.storage import schema as t
-from openpesel.storage.driver import ROWS, Hot
+from openpesel.storage.driver import ROWS, RawSql
 from openpesel.storage.numbers import Numbers
 from openpesel.storage.vocabulary import Vocabulary
 
@@ -32,14 +32,14 @@ _a, _p, _n, _l = t.pesel_assignments.c, t.persons.c, t.person_names.c, t.person_
 _PERSON_COLUMNS = tuple(_p[name] for name in PERSON_FIELDS)
 _PERSON_SQL = (f"INSERT INTO persons ({', '.join(PERSON_FIELDS)}) "
                f"VALUES ({', '.join('?' for _ in PERSON_FIELDS)})")
-_PERSON = Hot(_PERSON_SQL, *_PERSON_COLUMNS)
-_NAME = Hot("INSERT INTO person_names (name_norm, person_id, role) VALUES (?, ?, ?)",
+_PERSON = RawSql(_PERSON_SQL, *_PERSON_COLUMNS)
+_NAME = RawSql("INSERT INTO person_names (name_norm, person_id, role) VALUES (?, ?, ?)",
             _n.name_norm, _n.person_id, _n.role)
-_LINK = Hot("INSERT INTO person_links (person_id, relation, other_id) VALUES (?, ?, ?)",
+_LINK = RawSql("INSERT INTO person_links (person_id, relation, other_id) VALUES (?, ?, ?)",
             _l.person_id, _l.relation, _l.other_id)
 # PostgreSQL: a new person's number and projections in one statement, one round trip.
 # (No number when ``rebuild_projections`` replays someone: the seq is then NULL.)
-_NEW_PERSON = Hot(f"""WITH
+_NEW_PERSON = RawSql(f"""WITH
     a AS (INSERT INTO pesel_assignments (pesel, person_id, assigned_seq)
           SELECT * FROM (VALUES (?, ?, ?)) AS x(p, id, seq) WHERE x.seq IS NOT NULL),
     n AS (INSERT INTO person_names (name_norm, person_id, role)
@@ -51,12 +51,12 @@ _NEW_PERSON = Hot(f"""WITH
 # In place, never deleted and inserted again: a writer waiting in ``lock`` for this row
 # must find it still there (PostgreSQL skips a locked row that was deleted, and the
 # waiter would go on unlocked).
-_UPDATE_PERSON = Hot(
+_UPDATE_PERSON = RawSql(
     f"UPDATE persons SET {', '.join(f'{c.name} = ?' for c in _PERSON_COLUMNS[1:])} "
     "WHERE person_id = ?", *_PERSON_COLUMNS[1:], _p.person_id)
-_DELETE_NAME = Hot("DELETE FROM person_names WHERE person_id = ? AND name_norm = ? AND role = ?",
+_DELETE_NAME = RawSql("DELETE FROM person_names WHERE person_id = ? AND name_norm = ? AND role = ?",
                    _n.person_id, _n.name_norm, _n.role)
-_DELETE_LINK = Hot("DELETE FROM person_links WHERE person_id = ? AND relation = ?",
+_DELETE_LINK = RawSql("DELETE FROM person_links WHERE person_id = ? AND relation = ?",
                    _l.person_id, _l.relation)
 _RECORD = select(_p.record).where(_p.person_id == bindparam("pid"))
 _LOCK = (select(_p.person_id).where(_p.person_id.in_(bindparam("ids", expanding=True)))

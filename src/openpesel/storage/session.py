@@ -1,9 +1,9 @@
 """A session: one transaction's view of the register, one class per engine.
 
-``Session`` gathers the parts, each a module with one job: the event log,
+``StoreTransaction`` gathers the parts, each a module with one job: the event log,
 numbers, projections, the name vocabulary and index, secrets and the audit
 records. Where SQLite and PostgreSQL differ, the part has a PostgreSQL
-subclass, and ``PostgresSession`` is made of those; the ``Store`` picks the
+subclass, and ``PostgresTransaction`` is made of those; the ``Store`` picks the
 class once, from its engine (``session_class``), so no method asks which
 engine it runs on. A session implements the register's ports
 (``registry/ports.py``).
@@ -22,7 +22,7 @@ from openpesel.storage.projections import PostgresProjections, Projections
 from openpesel.storage.search_index import NameSearch, PostgresNameSearch
 
 
-class Session(Projections, NameSearch, AuditRecords):
+class StoreTransaction(Projections, NameSearch, AuditRecords):
     """One transaction's view of the register (SQLite's, and what both engines share)."""
 
     def __init__(self, conn: Connection, vocabulary: set[str] | None = None,
@@ -37,12 +37,12 @@ class Session(Projections, NameSearch, AuditRecords):
         self._unchecked: set[str] = set()
 
 
-class SqliteSession(Session):
+class SqliteTransaction(StoreTransaction):
     """SQLite's session: the shared parts as they are (BEGIN IMMEDIATE serialises writers)."""
 
 
-class PostgresSession(PostgresProjections, PostgresNumbers, PostgresNameSearch,
-                      PostgresAuditRecords, Session):
+class PostgresTransaction(PostgresProjections, PostgresNumbers, PostgresNameSearch,
+                      PostgresAuditRecords, StoreTransaction):
     """PostgreSQL's session: row locks, and fewer round trips on the write path."""
 
     postgres: ClassVar[bool] = True
@@ -51,6 +51,6 @@ class PostgresSession(PostgresProjections, PostgresNumbers, PostgresNameSearch,
         return postgresql.insert(table)
 
 
-def session_class(dialect_name: str) -> type[Session]:
+def session_class(dialect_name: str) -> type[StoreTransaction]:
     """The session class for an engine, by its dialect's name."""
-    return PostgresSession if dialect_name == "postgresql" else SqliteSession
+    return PostgresTransaction if dialect_name == "postgresql" else SqliteTransaction

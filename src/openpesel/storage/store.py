@@ -19,14 +19,23 @@ from alembic.config import Config
 from sqlalchemy import inspect
 
 from openpesel.registry.ports import NumberTaken
-from openpesel.storage.driver import ROWS, Hot
+from openpesel.storage.driver import ROWS, RawSql
 from openpesel.storage.engine import make_engine, translated_errors
 from openpesel.storage.event_log import row_to_event
 from openpesel.storage.secrets import LOCAL_SECRETS, POOL_KEY, TOKEN_KEY
-from openpesel.storage.session import Session, session_class
+from openpesel.storage.session import StoreTransaction, session_class
 
-__all__ = ["LOCAL_SECRETS", "POOL_KEY", "ROWS", "TOKEN_KEY", "Hot", "NumberTaken", "Session",
-           "Store", "row_to_event"]
+__all__ = [
+    "LOCAL_SECRETS",
+    "POOL_KEY",
+    "ROWS",
+    "TOKEN_KEY",
+    "NumberTaken",
+    "RawSql",
+    "Store",
+    "StoreTransaction",
+    "row_to_event",
+]
 """``Store``, and what other modules still import from here rather than from its home."""
 
 
@@ -61,7 +70,7 @@ class Store:
             return bool(inspect(self.engine).has_table("register_meta"))
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self) -> Iterator[StoreTransaction]:
         with translated_errors():
             with self.engine.begin() as conn:
                 session = self._session(conn, self.vocabulary, self.secrets)
@@ -69,7 +78,7 @@ class Store:
             self.vocabulary.update(session.pending_names)
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self) -> Iterator[StoreTransaction]:
         with translated_errors(), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="DEFERRED")
             with conn.begin():
