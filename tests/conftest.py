@@ -8,20 +8,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pytest_postgresql import factories
+from pytest_postgresql.executors import PostgreSQLExecutor
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from openpesel.registry.service import Register
-from openpesel.storage.pgtemp import postgres_server
 from openpesel.storage.store import Store
+from tests.support.postgres import FAST, PG_CTL, url_of
 
 _counter = itertools.count()
 
+pg_server = factories.postgresql_proc(executable=str(PG_CTL), postgres_options=FAST)
+"""One throw-away PostgreSQL server for the session, started by the first test that needs it."""
+
 
 @pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
+def pg_url(pg_server: PostgreSQLExecutor) -> str:
+    return url_of(pg_server)
 
 
 def fresh_postgres(server_url: str) -> str:
@@ -93,9 +97,6 @@ def make_register(request: pytest.FixtureRequest, store_url: str, tmp_path: Path
         store.dispose()
 
 
-_FAULT_FILES = {"test_crash.py", "test_crash_server.py", "test_resource_loss.py",
-                "test_concurrency.py", "test_concurrent_registrations.py",
-                "test_fuzz_inputs.py", "test_api_fuzz.py", "test_fp_intake_fuzz.py"}
 _SERVER_FILES = {"test_abis.py", "test_adjudication_interfaces.py", "test_admin_audited.py",
                  "test_api.py", "test_audit_witness.py", "test_backup.py", "test_cli.py",
                  "test_cli_inputs.py", "test_exit_codes.py", "test_fingerprint_enrolment.py",
@@ -108,17 +109,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Markers from what a test needs, so ``make check`` can leave the heavy ones out.
 
     A test is ``postgres`` when it runs on the PostgreSQL store, ``browser`` when
-    it drives Chromium (everything in ``tests/web``), ``fault``, ``slow`` or ``server``
-    (starts uvicorn or the CLI as a process) by its file.
+    it drives Chromium (it uses the ``browser`` fixture, perhaps through ``context``),
+    ``fault`` when it lives in ``tests/faults`` (or says so itself, as the image-intake
+    fuzzing in ``tests/biometrics`` does), and ``slow`` or ``server`` (starts uvicorn
+    or the CLI as a process) by its file.
     """
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         names = set(getattr(item, "fixturenames", ()))
         if "postgresql" in params.values() or "pg_url" in names:
             item.add_marker(pytest.mark.postgres)
-        if names & {"browser", "context"} or item.path.parent.name == "web":
+        if "browser" in names:
             item.add_marker(pytest.mark.browser)
-        if item.path.name in _FAULT_FILES:
+        if item.path.parent.name == "faults":
             item.add_marker(pytest.mark.fault)
         if item.path.name in _SLOW_FILES:
             item.add_marker(pytest.mark.slow)

@@ -24,8 +24,8 @@ from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 from tests.conftest import Clock
-from tests.live import SECRET, Live, live_server
-from tests.office import born
+from tests.support.live import SECRET, Live, live_server
+from tests.support.office import born
 
 T0 = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC)
 

@@ -30,7 +30,7 @@ from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 from tests.conftest import Clock
-from tests.live import Live, live_server
+from tests.support.live import Live, live_server
 
 T0 = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC)
 

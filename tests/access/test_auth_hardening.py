@@ -20,8 +20,7 @@ from openpesel.access.brake import Brake, BrakePolicy
 from openpesel.access.gate import Gate
 from openpesel.bootstrap.asgi import create_app
 from openpesel.registry.service import Register
-from openpesel.storage import accounts, backup
-from openpesel.storage import schema as t
+from openpesel.storage import accounts, backup, schema as t
 from openpesel.storage.store import TOKEN_KEY, Store
 from tests.conftest import fresh_postgres
 

@@ -28,7 +28,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from tests.conftest import Clock
-from tests.office import born
+from tests.support.office import born
 
 T0 = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=datetime.UTC)
 ADMIN = Access(Principal("root", Role.ADMIN))

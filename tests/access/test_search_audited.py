@@ -11,7 +11,7 @@ from openpesel.access.policy import Role
 from openpesel.registry.commands import Recorded
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
-from tests.office import born
+from tests.support.office import born
 
 CLERK = Access(Principal("ola.usc", Role.USC_REGISTRAR), "marriage application 2026/117")
 

@@ -12,12 +12,12 @@ from PIL import Image
 
 from openpesel.config import Settings
 from openpesel.registry.service import Register
-from tests.adjudication_kit import foreigner, scans
-from tests.live import Live, live_server
-from tests.test_cli import Cli
+from tests.cli.test_cli import Cli
+from tests.support.adjudication_kit import foreigner, scans
+from tests.support.live import Live, live_server
 
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-"""The interfaces are thin; the workflow runs on both stores in tests/test_adjudication.py."""
+"""The interfaces are thin; the workflow runs on both stores in tests/dedup/test_adjudication.py."""
 
 
 @pytest.fixture(scope="module")

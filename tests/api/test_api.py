@@ -20,8 +20,8 @@ from openpesel.config import Settings
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 from tests.conftest import Clock
-from tests.live import SECRET, Live, live_server
-from tests.office import born, event
+from tests.support.live import SECRET, Live, live_server
+from tests.support.office import born, event
 
 LAW = {"X-Legal-Basis": "art. 14 ustawy o Policji", "X-Case-Ref": "RSD-123/26"}
 

@@ -22,7 +22,7 @@ from openpesel.bootstrap import build_gate
 from openpesel.bootstrap.asgi import app_from_environment, create_app
 from openpesel.config import Settings
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "openpesel"
+SRC = Path(__file__).resolve().parents[2] / "src" / "openpesel"
 BUILT_BY_THE_ROOT = {"Gate", "Store", "AuditLog", "Register"}
 
 
@@ -76,8 +76,8 @@ def test_a_console_command_does_not_load_the_web_stack() -> None:
 
 def test_serve_names_the_roots_factory() -> None:
     """``openpesel serve`` hands uvicorn an import string; it must name the root's factory."""
-    source = (SRC / "cli" / "app.py").read_text(encoding="utf-8")
-    named = {node.value for node in ast.walk(ast.parse(source))
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in (SRC / "cli").glob("*.py")]
+    named = {node.value for tree in trees for node in ast.walk(tree)
              if isinstance(node, ast.Constant) and isinstance(node.value, str)
              and node.value.endswith(":app_from_environment")}
     assert named and all(import_from_string(n) is app_from_environment for n in named)

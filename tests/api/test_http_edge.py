@@ -33,8 +33,8 @@ from openpesel.registry.service import Register
 from openpesel.web import forms
 from openpesel.web.purposes import Purpose
 from tests.conftest import Clock
-from tests.live import Live, live_server
-from tests.office import born
+from tests.support.live import Live, live_server
+from tests.support.office import born
 
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 LAW = {"X-Legal-Basis": "art. 14 ustawy o Policji", "X-Case-Ref": "RSD-123/26"}

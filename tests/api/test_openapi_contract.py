@@ -3,8 +3,8 @@
 The main test runs the schemathesis command, as an outsider would, against a live
 uvicorn server on each store with ``--checks all``: positive data must be accepted,
 negative data refused, undeclared methods answered 405, and every status, header and
-body must be the documented one. ``tests/openapi_hooks.py`` teaches it the ``pesel``
-format; ``tests/openapi_contract.toml`` holds its one allowance.
+body must be the documented one. ``tests/support/openapi_hooks.py`` teaches it the ``pesel``
+format; ``tests/support/openapi_contract.toml`` holds its one allowance.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from openpesel.bootstrap import build_gate
 from openpesel.bootstrap.asgi import create_app
 from openpesel.config import Settings
 from openpesel.registry.service import Register
-from tests.fuzzing import examples
-from tests.live import Live, live_server
-from tests.office import born
+from tests.support.fuzzing import examples
+from tests.support.live import Live, live_server
+from tests.support.office import born
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = examples(20)
 """Per operation and phase; OPENPESEL_FUZZ_EXAMPLES raises it for a longer run."""
 
@@ -105,13 +105,13 @@ def test_schemathesis_checks_all_against_the_live_server(served: Live, tmp_path:
     """Every phase (examples, coverage, fuzzing, stateful), every check, seed 4242."""
     command = [
         str(Path(sys.executable).with_name("schemathesis")),
-        "--config-file", str(ROOT / "tests" / "openapi_contract.toml"),
+        "--config-file", str(ROOT / "tests" / "support" / "openapi_contract.toml"),
         "run", served.url + "/openapi.json", "--checks", "all", "--seed", "4242",
         "--max-examples", str(EXAMPLES), "--workers", "1", "--no-color",
         "-H", f"Authorization: Bearer {served.token('usc_registrar')}",
         "-H", "X-Purpose: contract test",
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.openapi_hooks",
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.openapi_hooks",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
                                                        os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,

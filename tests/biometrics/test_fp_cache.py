@@ -24,9 +24,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from openpesel.biometrics import FingerprintImage, extract_template
-from openpesel.biometrics import parameters as p
-from openpesel.biometrics import warmup as warmup_module
+from openpesel.biometrics import (
+    FingerprintImage,
+    extract_template,
+    parameters as p,
+    warmup as warmup_module,
+)
 from openpesel.biometrics._engine import cache, leader_onnx, raw_minutiae
 from openpesel.biometrics.transparency import CollectingTransparency
 

@@ -5,9 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from tests.fuzzing import examples
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from openpesel.biometrics import (
     FingerPosition,
@@ -22,6 +20,7 @@ from openpesel.biometrics import (
 )
 from openpesel.biometrics.codec import IsoVersion, record_version
 from openpesel.biometrics.errors import TemplateEncodingError
+from tests.support.fuzzing import examples
 
 VERSIONS: tuple[IsoVersion, ...] = ("2005", "2011")
 ANGLE_UNIT = 2 * math.pi / 256

@@ -10,14 +10,15 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from tests.biometrics.conftest import Encoder
-from tests.fuzzing import fuzz_settings, no_hang
+from hypothesis import given, strategies as st
 
 from openpesel.biometrics import load_image
 from openpesel.biometrics._engine.decoding import encode_wsq
 from openpesel.biometrics.errors import BiometricsError
+from tests.biometrics.conftest import Encoder
+from tests.support.fuzzing import fuzz_settings, no_hang
+
+pytestmark = pytest.mark.fault  # fuzzing, though its subject lives here (tests/conftest.py)
 
 FORMATS = ["PNG", "TIFF", "BMP", "JPEG", "WSQ"]
 

@@ -8,8 +8,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from openpesel.biometrics import FingerprintImage, FingerprintTemplate, Matcher, Minutia
 from openpesel.biometrics._engine import cylinders

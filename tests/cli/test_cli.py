@@ -16,7 +16,7 @@ from openpesel.cli import app
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 from tests.conftest import fresh_postgres
-from tests.office import count_events
+from tests.support.office import count_events
 
 
 class Cli:
@@ -203,7 +203,7 @@ def test_serve_starts_the_api(tmp_path: Path) -> None:
 
     import httpx
 
-    from tests.live import free_port
+    from tests.support.live import free_port
 
     env = {**os.environ, "OPENPESEL_DATA_DIR": str(tmp_path)}
     exe = str(Path(sys.executable).with_name("openpesel"))

@@ -20,7 +20,7 @@ from openpesel.cli import app
 from openpesel.errors import EXIT_MEANINGS, ExitCode
 from openpesel.storage.store import Store
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def run(url: str, *args: str) -> tuple[int, str]:

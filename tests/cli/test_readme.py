@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SECRET = "readme-secret-2026"
 
 SKIPPED = {

@@ -20,14 +20,14 @@ from openpesel.access.policy import Role
 from openpesel.biometrics import encode_template, extract_template, load_image
 from openpesel.config import Settings
 from openpesel.registry.service import Register
-from tests.adjudication_kit import as_role, data_url, gate_for, scans
-from tests.live import Live, live_server
+from tests.support.adjudication_kit import as_role, data_url, gate_for, scans
+from tests.support.live import Live, live_server
 
 CLIENT = as_role(Role.ABIS_CLIENT, "mosip.regproc")
 
 
 SQLITE_ONLY = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-"""The interfaces are thin; the workflow runs on both stores in tests/test_adjudication.py."""
+"""The interfaces are thin; the workflow runs on both stores in tests/dedup/test_adjudication.py."""
 
 
 @pytest.fixture(scope="module")

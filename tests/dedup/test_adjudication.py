@@ -26,9 +26,9 @@ from openpesel.errors import RegisterError, StorageError
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.adjudication_kit import apply_for, as_role, foreigner, gate_for, scans
 from tests.conftest import Clock
-from tests.office import born, count_events
+from tests.support.adjudication_kit import apply_for, as_role, foreigner, gate_for, scans
+from tests.support.office import born, count_events
 
 EXAMINER = as_role(Role.EXAMINER, "examiner.ewa")
 SECOND = as_role(Role.EXAMINER, "examiner.jan")

@@ -13,9 +13,9 @@ from openpesel.biometrics.synthetic import SyntheticFinger
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.live import Live, live_server
-from tests.office import born, count_events
-from tests.test_cli import Cli
+from tests.cli.test_cli import Cli
+from tests.support.live import Live, live_server
+from tests.support.office import born, count_events
 
 
 def png(seed: int, impression: int) -> bytes:

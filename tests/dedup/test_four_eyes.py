@@ -25,10 +25,10 @@ from openpesel.errors import InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Recorded
 from openpesel.registry.service import Register
-from tests.adjudication_kit import apply_for, as_role, foreigner, gate_for, scans
+from tests.cli.test_cli import Cli
 from tests.conftest import Clock
-from tests.office import born
-from tests.test_cli import Cli
+from tests.support.adjudication_kit import apply_for, as_role, foreigner, gate_for, scans
+from tests.support.office import born
 
 EWA = as_role(Role.EXAMINER, "examiner.ewa")
 JAN = as_role(Role.EXAMINER, "examiner.jan")
@@ -150,7 +150,7 @@ def test_decisions_written_before_four_eyes_still_fold_as_final() -> None:
 def test_four_eyes_over_http_and_the_console(gate: Gate, register: Register, store_url: str,
                                              tmp_path: Path) -> None:
     from openpesel.config import Settings
-    from tests.live import live_server
+    from tests.support.live import live_server
 
     anna, piotr = strangers(register)
     case = gate.desk.open_case(EWA, piotr.pesel, anna.pesel)

@@ -14,9 +14,9 @@ from schemathesis import checks
 
 from openpesel.config import Settings
 from openpesel.registry.service import Register
-from tests.fuzzing import examples
-from tests.live import Live, live_server
-from tests.office import born
+from tests.support.fuzzing import examples
+from tests.support.live import Live, live_server
+from tests.support.office import born
 
 EXAMPLES = examples(12)
 RANDOM = os.environ.get("OPENPESEL_FUZZ_RANDOM") == "1"

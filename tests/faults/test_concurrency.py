@@ -35,8 +35,8 @@ from openpesel.registry.commands import Recorded
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.invariants import assert_sound
-from tests.office import born
+from tests.support.invariants import assert_sound
+from tests.support.office import born
 
 SECONDS = float(os.environ.get("OPENPESEL_CONCURRENCY_SECONDS", "3"))
 WRITERS, READERS = 16, 4

@@ -1,6 +1,6 @@
 """Writers at the same time: registrations through one shared gate, and waiting for a person.
 
-``tests/test_concurrency.py`` gives each of its writers a store of its own;
+``tests/faults/test_concurrency.py`` gives each of its writers a store of its own;
 here the threads share one ``Store`` and one ``Gate`` (its connection pool,
 its cached secrets and name vocabulary), as the threads of one server process
 do, and they all register into the same few pools: foreigners whose birth
@@ -29,8 +29,8 @@ from openpesel.registry import events as ev
 from openpesel.registry.commands import Command
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.invariants import assert_sound
-from tests.office import born
+from tests.support.invariants import assert_sound
+from tests.support.office import born
 
 WRITERS, EACH = 6, 12
 

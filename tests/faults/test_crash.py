@@ -22,7 +22,7 @@ from openpesel.access.audit import AuditLog
 from openpesel.access.signing import load_or_create_key
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.office import projection_snapshot
+from tests.support.office import projection_snapshot
 
 ROUNDS = int(os.environ.get("OPENPESEL_CRASH_ROUNDS", "4"))
 

@@ -35,8 +35,8 @@ from openpesel.bootstrap import build_gate
 from openpesel.config import Settings
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.invariants import assert_sound
-from tests.live import SECRET, free_port
+from tests.support.invariants import assert_sound
+from tests.support.live import SECRET, free_port
 
 ROUNDS = int(os.environ.get("OPENPESEL_CRASH_ROUNDS", "2"))
 CLIENTS = 4

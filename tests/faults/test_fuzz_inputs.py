@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from openpesel.config import Settings
 from openpesel.errors import ImportFailed
@@ -26,9 +25,9 @@ from openpesel.registry import events
 from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
 from openpesel.storage.store import Store
-from tests.fuzzing import fuzz_settings, no_hang
-from tests.live import Live, live_server
-from tests.office import GMINA, born, count_events, event
+from tests.support.fuzzing import fuzz_settings, no_hang
+from tests.support.live import Live, live_server
+from tests.support.office import GMINA, born, count_events, event
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),

@@ -3,10 +3,10 @@
 A full disk is SQLite's ``PRAGMA max_page_count`` lowered to the file's current
 size on every connection the pool hands out (SQLite then fails a write with
 SQLITE_FULL, exactly as on a full filesystem); raising it again is the room
-coming back. A database that goes away is the throw-away PostgreSQL server
-stopped with ``pg_ctl stop -m immediate`` while requests are arriving, then
-started again. Neither test restarts the API server or rebuilds the ``Store``:
-recovery must happen by itself.
+coming back. A database that goes away is a throw-away PostgreSQL server of
+the test's own (tests/support/postgres.py) stopped with ``pg_ctl stop -m
+immediate`` while requests are arriving, then started again. Neither test
+restarts the API server or rebuilds the ``Store``: recovery must happen by itself.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from sqlalchemy.pool import Pool
 
 from openpesel.config import Settings
 from openpesel.registry.service import Register
-from openpesel.storage import pgtemp
 from openpesel.storage.store import Store
-from tests.invariants import assert_sound
-from tests.live import live_server
-from tests.office import born, count_events
-from tests.test_cli import Cli
+from tests.cli.test_cli import Cli
+from tests.support.invariants import assert_sound
+from tests.support.live import live_server
+from tests.support.office import born, count_events
+from tests.support.postgres import crashable_server, url_of
 
 UNLIMITED_PAGES = 4_294_967_294
 _days = itertools.count(1)
@@ -119,9 +119,11 @@ def test_a_full_disk_is_refused_clearly_and_the_register_recovers(
     store.dispose()
 
 
+@pytest.mark.postgres  # a server of its own, not the session's pg_url
 def test_postgres_going_away_mid_request_is_refused_clearly_and_recovered_from(
         tmp_path: Path) -> None:
-    with pgtemp.postgres_server(durable=True) as url:
+    with crashable_server(tmp_path / "pg") as server:
+        url = url_of(server)
         store = Store(url)
         store.initialise()
         register = Register(store)
@@ -145,7 +147,7 @@ def test_postgres_going_away_mid_request_is_refused_clearly_and_recovered_from(
             try:
                 while len(acknowledged) < 10:
                     stop.wait(0.01)
-                pgtemp.stop(url)  # mid-stream: requests are in flight
+                server.crash()  # mid-stream: requests are in flight
                 while len(failures) < 5:
                     stop.wait(0.01)
             finally:
@@ -158,7 +160,7 @@ def test_postgres_going_away_mid_request_is_refused_clearly_and_recovered_from(
             assert err.startswith("error: The register's database cannot be reached")
             assert err.count("\n") == 1
 
-            pgtemp.start(url, durable=True)  # back: the same server process carries on
+            server.start()  # back: the same server process carries on
             r = clerk.post("/events", json=_birth_body())
             assert r.status_code == 201, r.text
             acknowledged.append(r.json()["pesel"])

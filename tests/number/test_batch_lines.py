@@ -6,8 +6,7 @@ import datetime
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from openpesel.number import batch, encode
 from openpesel.number.batch import check_array, check_lines

@@ -21,7 +21,7 @@ from openpesel.population.proof import prove_sample, sample
 from openpesel.population.rows import build_rows, event_count
 from openpesel.storage.store import Store
 
-POPULATION = Path(__file__).resolve().parent.parent / "src" / "openpesel" / "population"
+POPULATION = Path(__file__).resolve().parents[2] / "src" / "openpesel" / "population"
 AS_OF = datetime.date(2026, 6, 30)
 FORBIDDEN = ("rich", "sqlalchemy", "psycopg", "sqlite3",
              "openpesel.api", "openpesel.web", "openpesel.cli")

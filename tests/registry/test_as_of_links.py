@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from openpesel.errors import PersonNotFound, RegisterError
 from openpesel.registry import events as ev
@@ -26,7 +25,7 @@ from openpesel.registry.history import fold
 from openpesel.registry.service import Register
 from openpesel.registry.state import PersonState
 from openpesel.storage.store import Store
-from tests.office import USC, born, event, projection_snapshot
+from tests.support.office import USC, born, event, projection_snapshot
 
 D = datetime.date.fromisoformat
 DAY = datetime.timedelta(days=1)

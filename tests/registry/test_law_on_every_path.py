@@ -21,7 +21,7 @@ from openpesel.registry.commands import Command
 from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
 from tests.conftest import Clock, RegisterFactory
-from tests.office import GMINA, USC, born, count_events, event
+from tests.support.office import GMINA, USC, born, count_events, event
 
 TODAY = datetime.datetime(2026, 12, 5, 9, 0, tzinfo=datetime.UTC)
 

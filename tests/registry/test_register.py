@@ -15,7 +15,7 @@ from openpesel.errors import (
     RegisterError,
     StorageError,
 )
-from openpesel.number import Sex, encode, get_birth_date, get_sex
+from openpesel.number import get_birth_date, get_sex
 from openpesel.population.build import build
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command
@@ -24,7 +24,7 @@ from openpesel.registry.service import Register
 from openpesel.registry.transfer import event_to_json
 from openpesel.storage.store import Store
 from tests.conftest import RegisterFactory, fresh_postgres
-from tests.office import GMINA, born, count_events, event, projection_snapshot
+from tests.support.office import GMINA, born, count_events, event, projection_snapshot
 
 
 def test_a_family_story(register: Register) -> None:

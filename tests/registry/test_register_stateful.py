@@ -8,8 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from openpesel.errors import RegisterError
@@ -18,7 +17,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.rules import age_on
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.office import GMINA, born, event, projection_snapshot
+from tests.support.office import GMINA, born, event, projection_snapshot
 
 
 @dataclass

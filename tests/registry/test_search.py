@@ -21,15 +21,13 @@ from alembic.config import Config
 from sqlalchemy import Connection, select, text
 
 from openpesel.population.build import build
-from openpesel.registry import events as ev
-from openpesel.registry import search as search_module
+from openpesel.registry import events as ev, search as search_module
 from openpesel.registry.names import tokens
 from openpesel.registry.search import FORMER_NAME_WEIGHT, Query, _closeness
 from openpesel.registry.service import Register
-from openpesel.storage import schema as t
-from openpesel.storage import search_index
+from openpesel.storage import schema as t, search_index
 from openpesel.storage.store import Store
-from tests.office import GMINA, born, event
+from tests.support.office import GMINA, born, event
 
 TODAY = datetime.date(2026, 6, 1)
 

@@ -6,8 +6,7 @@ import datetime
 import multiprocessing
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import insert
 
 from openpesel.errors import PoolExhausted
@@ -16,7 +15,7 @@ from openpesel.number.order import permute
 from openpesel.registry.service import Register
 from openpesel.storage.schema import pesel_pools
 from openpesel.storage.store import Store
-from tests.office import born
+from tests.support.office import born
 
 WRITERS, BIRTHS_EACH = 4, 25
 

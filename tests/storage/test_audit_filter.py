@@ -13,7 +13,7 @@ from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.audit_query import AuditFilter
 from tests.conftest import Clock
-from tests.office import born
+from tests.support.office import born
 
 
 def _as(role: Role, name: str | None = None) -> Access:

@@ -12,9 +12,9 @@ from openpesel.population.build import build
 from openpesel.registry.service import Register
 from openpesel.storage import backup
 from openpesel.storage.store import Store
+from tests.cli.test_cli import Cli
 from tests.conftest import fresh_postgres
-from tests.office import born, projection_snapshot
-from tests.test_cli import Cli
+from tests.support.office import born, projection_snapshot
 
 
 def _empty_twin(store_url: str, tmp_path: Path) -> Store:

@@ -42,10 +42,10 @@ from openpesel.registry.search import Query
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 from tests.conftest import fresh_postgres
-from tests.office import born, projection_snapshot
+from tests.support.office import born, projection_snapshot
 
 AS_OF = datetime.date(2026, 6, 30)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _postgres(store: Store) -> bool:

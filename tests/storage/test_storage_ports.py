@@ -9,11 +9,11 @@ import pytest
 
 from openpesel.registry import ports
 from openpesel.registry.service import Register
-from openpesel.storage.session import PostgresSession, SqliteSession
+from openpesel.storage.session import PostgresTransaction, SqliteTransaction
 from openpesel.storage.store import Store
-from tests.office import born
+from tests.support.office import born
 
-REGISTRY = Path(__file__).parents[1] / "src" / "openpesel" / "registry"
+REGISTRY = Path(__file__).resolve().parents[2] / "src" / "openpesel" / "registry"
 
 
 def _imported(path: Path) -> set[str]:
@@ -34,7 +34,8 @@ def test_the_registry_imports_nothing_from_storage(module: Path) -> None:
 
 def test_the_store_picks_its_engines_session_once(store: Store) -> None:
     """No method asks which engine it runs on: the Store chose the class."""
-    expected = PostgresSession if store.engine.dialect.name == "postgresql" else SqliteSession
+    postgres = store.engine.dialect.name == "postgresql"
+    expected = PostgresTransaction if postgres else SqliteTransaction
     with store.read() as r:
         assert type(r) is expected
     with store.write() as w:

@@ -7,7 +7,7 @@ from pathlib import Path
 from openpesel.access.audit import AuditLog
 from openpesel.access.signing import load_or_create_key
 from openpesel.registry.service import Register
-from tests.office import projection_snapshot
+from tests.support.office import projection_snapshot
 
 
 def _one(register: Register, sql: str) -> int:

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for the contract run (``SCHEMATHESIS_HOOKS=tests.openapi_hooks``).
+"""Schemathesis hooks for the contract run (``SCHEMATHESIS_HOOKS=tests.support.openapi_hooks``).
 
 The document marks a PESEL with ``format: pesel`` beside its 11-digit pattern,
 because a check digit and an encoded birth date are beyond JSON Schema. This

@@ -23,8 +23,8 @@ from openpesel.config import Settings
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 from openpesel.storage.store import Store
-from tests.live import SECRET, Live, live_server, totp_code
-from tests.office import born, event
+from tests.support.live import SECRET, Live, live_server, totp_code
+from tests.support.office import born, event
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"

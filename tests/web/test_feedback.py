@@ -9,8 +9,8 @@ import re
 from playwright.sync_api import BrowserContext, expect
 
 from openpesel.access.policy import Role
-from tests.adjudication_kit import as_role
-from tests.office import born
+from tests.support.adjudication_kit import as_role
+from tests.support.office import born
 from tests.web.conftest import Site, log_in
 
 

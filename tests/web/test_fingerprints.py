@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, expect
 from openpesel.access.policy import Role
 from openpesel.biometrics.synthetic import SyntheticFinger
 from openpesel.dedup.cases import Status
-from tests.adjudication_kit import apply_for, as_role, foreigner
+from tests.support.adjudication_kit import apply_for, as_role, foreigner
 from tests.web.conftest import Site, log_in, main_page
 
 

@@ -11,7 +11,7 @@ from openpesel.access.policy import NEEDS_LEGAL_BASIS, Role
 from openpesel.web.purposes import Purpose
 from openpesel.web.render import MENU, landing, menu
 from openpesel.web.session import Viewer
-from tests.live import SECRET
+from tests.support.live import SECRET
 from tests.web.conftest import Site, log_in, main_page, shot
 
 LANDING_HEADING = {"/dashboard": "Pulpit", "/search": "Wyszukiwanie w rejestrze",

@@ -31,8 +31,8 @@ from openpesel.access.policy import Role
 from openpesel.registry import events as ev
 from openpesel.web.forms import NOT_BY_FORM
 from openpesel.web.i18n import polish
-from tests.adjudication_kit import apply_for, as_role, foreigner, png
-from tests.office import born
+from tests.support.adjudication_kit import apply_for, as_role, foreigner, png
+from tests.support.office import born
 from tests.web.conftest import Site, log_in
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "openpesel"

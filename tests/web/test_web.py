@@ -18,10 +18,10 @@ from openpesel.web import charts, forms
 from openpesel.web.i18n import polish, translator
 from openpesel.web.vocabulary import words
 from tests.conftest import Clock
-from tests.live import SECRET, live_server
-from tests.office import born, count_events, event
+from tests.support.live import SECRET, live_server
+from tests.support.office import born, count_events, event
 
-WEB = Path(__file__).resolve().parents[1] / "src" / "openpesel" / "web"
+WEB = Path(__file__).resolve().parents[2] / "src" / "openpesel" / "web"
 _CALL = re.compile(r"""_\((?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\)""")
 
 
