@@ -54,16 +54,7 @@ def check_array(numbers: npt.ArrayLike) -> npt.NDArray[np.int8]:
     candidates = out == VALID
     out[candidates & bad_sum] = BAD_CHECKSUM
 
-    year = digits[:, 0] * 10 + digits[:, 1]
-    coded_month = digits[:, 2] * 10 + digits[:, 3]
-    day = digits[:, 4] * 10 + digits[:, 5]
-    block = coded_month // 20
-    month = coded_month % 20
-    full_year = _CENTURY_BY_MONTH_BLOCK[np.minimum(block, 4)] + year
-    leap = (full_year % 4 == 0) & ((full_year % 100 != 0) | (full_year % 400 == 0))
-    month_ok = (month >= 1) & (month <= 12) & (block <= 4)
-    days = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + ((month == 2) & leap)
-    date_ok = month_ok & (day >= 1) & (day <= days)
+    date_ok = _valid_dates()[digits[:, :6].astype(np.int32) @ np.array(_DATE_WEIGHTS)]
     out[(out == VALID) & ~date_ok] = BAD_DATE
     return out.reshape(np.shape(numbers)) if np.ndim(numbers) else out
 
@@ -120,7 +111,7 @@ def check_lines(data: bytes) -> npt.NDArray[np.int8]:
     kernel = compiled()
     if kernel is not None:
         out = np.empty(raw.size // _RECORD, dtype=np.int8)
-        kernel(raw, _valid_dates(), out)
+        kernel(raw, _valid_dates(), np.array(_CHECK_WEIGHTS, dtype=np.int64), out)
         return out
     digits = raw.reshape(-1, _RECORD)[:, :11] - np.uint8(ord("0"))  # a non-digit wraps past 9
     total = np.zeros(len(digits), dtype=np.uint16)

@@ -19,12 +19,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-Kernel = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.int8]], None]
+Kernel = Callable[[npt.NDArray[np.uint8], npt.NDArray[np.bool_], npt.NDArray[np.int64],
+                   npt.NDArray[np.int8]], None]
 
 
-def _codes(raw: Any, dates: Any, out: Any) -> None:  # pragma: no cover - compiled
-    """Codes as ``batch`` numbers them: 0 valid, 1 format, 3 checksum, 4 date."""
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3, 1)
+def _codes(raw: Any, dates: Any, weights: Any, out: Any) -> None:  # pragma: no cover
+    """Codes as ``batch`` numbers them: 0 valid, 1 format, 3 checksum, 4 date.
+
+    ``weights`` are the eleven check weights (the check digit's is 1), ``dates``
+    the table of valid date codes: both ``batch``'s own, so the rules live once.
+    """
     for i in range(out.size):
         base = i * 12
         total = 0
