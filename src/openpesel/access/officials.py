@@ -180,8 +180,6 @@ class Officials:
 def _numbered(s: StoreTransaction,
               people: Iterable[uuid.UUID]) -> list[tuple[uuid.UUID, str | None]]:
     """Each person with the number their record holds now (none if it has no record)."""
-    out: list[tuple[uuid.UUID, str | None]] = []
-    for person_id in people:
-        record = s.record(person_id)
-        out.append((person_id, record["pesel"] if record else None))
-    return out
+    ids = list(people)
+    records = s.records(ids)
+    return [(p, records[p]["pesel"] if p in records else None) for p in ids]
