@@ -80,32 +80,16 @@ class AuditLog:
     # -- writing -----------------------------------------------------------
 
     def append(self, s: StoreTransaction, entry: AuditEntry) -> int:
-        """Record ``entry`` in the caller's transaction; returns its index.
-
-        The entry is hashed before the state row is locked: on PostgreSQL other
-        writers wait on that lock, so only the tree's arithmetic and two round
-        trips (the lock, then one statement for all writes) happen under it.
-        """
-        data = entry.canonical()
-        leaf = merkle.leaf_hash(data)
-        row = s.take_audit_state()
-        if row is None:
-            raise AuditNotInitialised()
-        size = row[0]
-        frontier, completed = merkle.push(_split_frontier(row[1]), size, leaf)
-        s.append_audit_entry(size, leaf, data, entry.person_id, completed, size + 1,
-                             b"".join(frontier))
-        if self._due(size + 1, entry.at):  # the state row is still locked: heads stay ordered
-            self._keep(s, size + 1, frontier, entry.at)
-        return size
+        """Record ``entry`` in the caller's transaction; returns its index."""
+        return self.append_many(s, [entry])[0]
 
     def append_many(self, s: StoreTransaction, entries: Sequence[AuditEntry]) -> list[int]:
         """Record several entries in the caller's transaction; returns their indices.
 
         A page of search results gives each person listed an entry of their
-        own. One lock of the state row and one write per table serve the whole
-        page (``run_many`` is one round trip on psycopg), so naming twenty
-        people costs little more than naming one.
+        own. The entries are hashed before the state row is locked (on
+        PostgreSQL other writers wait on that lock); then one lock and one write
+        serve them all, so naming twenty people costs little more than one.
         """
         if not entries:
             return []
@@ -182,12 +166,6 @@ class AuditLog:
 
     def heads(self, s: StoreTransaction) -> list[tuple[int, SignedTreeHead]]:
         return [(row.id, _row_to_head(row)) for row in s.audit_heads()]
-
-    def leaf(self, s: StoreTransaction, index: int) -> bytes:
-        leaf = s.audit_leaf(index)
-        if leaf is None:
-            raise AuditRangeError(f"The audit log has no entry {index}.")
-        return leaf
 
     def inclusion_proof(self, s: StoreTransaction, index: int, size: int) -> list[bytes]:
         self._check_size(size, self.size(s))
@@ -322,7 +300,8 @@ class AuditLog:
     # -- helpers -----------------------------------------------------------
 
     def _state(self, s: StoreTransaction, lock: bool = False) -> tuple[int, list[bytes]]:
-        row = s.audit_state(lock)
+        """(size, frontier); ``lock`` holds the row until commit, so heads follow sizes."""
+        row = s.take_audit_state() if lock else s.audit_state()
         if row is None:
             raise AuditNotInitialised()
         return row[0], _split_frontier(row[1])

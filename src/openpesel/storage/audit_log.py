@@ -25,7 +25,6 @@ Node = tuple[int, int, bytes]
 
 _BATCH = 5000
 _e, _n, _st = audit_entries.c, audit_nodes.c, audit_state.c
-_LOCK_STATE = select(_st.size, _st.frontier).where(_st.id == 1).with_for_update()
 _READ_STATE = select(_st.size, _st.frontier).where(_st.id == 1)
 _TAKE_STATE = RawSql("SELECT size, frontier FROM audit_state WHERE id = 1")
 _TAKE_STATE_LOCKED = RawSql("SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE")
@@ -35,13 +34,15 @@ _NODE = RawSql("INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)",
             _n.level, _n.idx, _n.hash)
 _STATE = RawSql("UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1",
              _st.size, _st.frontier)
-# PostgreSQL: the entry, the subtrees it completes and the new state in one round trip.
+# PostgreSQL: the entries, the subtrees they complete and the new state in one round trip.
 _APPEND_PG = RawSql("""WITH
-    e AS (INSERT INTO audit_entries (idx, leaf_hash, entry, person_id) VALUES (?, ?, ?, ?)),
+    e AS (INSERT INTO audit_entries (idx, leaf_hash, entry, person_id)
+          SELECT x.i, decode(x.l, 'hex'), decode(x.e, 'hex'), x.p
+          FROM json_to_recordset(?) AS x(i bigint, l text, e text, p uuid)),
     n AS (INSERT INTO audit_nodes (level, idx, hash) SELECT x.l, x.i, decode(x.h, 'hex')
           FROM json_to_recordset(?) AS x(l smallint, i bigint, h text))
     UPDATE audit_state SET size = ?, frontier = ? WHERE id = 1""",
-                 _e.idx, _e.leaf_hash, _e.entry, _e.person_id, ROWS, _st.size, _st.frontier)
+                    ROWS, ROWS, _st.size, _st.frontier)
 
 
 class AuditRecords(Transaction):
@@ -55,14 +56,6 @@ class AuditRecords(Transaction):
         """(size, frontier) of the log, held for this transaction; None if there is no row."""
         row = self.run(self._take_state).fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
-
-    def append_audit_entry(self, index: int, leaf: bytes, entry: bytes,
-                           person_id: uuid.UUID | None, completed: Sequence[Node],
-                           size: int, frontier: bytes) -> None:
-        """One entry, the subtrees it completes and the log's new state."""
-        self.run(_ENTRY, index, leaf, entry, person_id)
-        self.run_many(_NODE, completed)
-        self.run(_STATE, size, frontier)
 
     def append_audit_entries(self, entries: Sequence[tuple[int, bytes, bytes, uuid.UUID | None]],
                              nodes: Sequence[Node], size: int, frontier: bytes) -> None:
@@ -79,9 +72,9 @@ class AuditRecords(Transaction):
 
     # -- reading -----------------------------------------------------------
 
-    def audit_state(self, lock: bool = False) -> tuple[int, bytes] | None:
-        """(size, frontier), locked until commit if ``lock``; None if there is no row."""
-        row = self.conn.execute(_LOCK_STATE if lock else _READ_STATE).first()
+    def audit_state(self) -> tuple[int, bytes] | None:
+        """(size, frontier), as read; None if there is no row (``take_audit_state`` holds it)."""
+        row = self.conn.execute(_READ_STATE).first()
         return None if row is None else (int(row.size), bytes(row.frontier))
 
     def audit_heads(self, latest_only: bool = False) -> list[Any]:
@@ -92,10 +85,6 @@ class AuditRecords(Transaction):
         else:
             query = select(audit_heads).order_by(audit_heads.c.id)
         return list(self.conn.execute(query))
-
-    def audit_leaf(self, index: int) -> bytes | None:
-        row = self.conn.execute(select(_e.leaf_hash).where(_e.idx == index)).first()
-        return None if row is None else bytes(row.leaf_hash)
 
     def audit_entries(self, offset: int, limit: int) -> list[tuple[int, bytes]]:
         """A page of (index, bytes), newest first."""
@@ -144,12 +133,13 @@ class AuditRecords(Transaction):
 
 
 class PostgresAuditRecords(AuditRecords):
-    """PostgreSQL locks the state row, and appends one entry in one round trip."""
+    """PostgreSQL locks the state row, and appends any number of entries in one round trip."""
 
     _take_state = _TAKE_STATE_LOCKED
 
-    def append_audit_entry(self, index: int, leaf: bytes, entry: bytes,
-                           person_id: uuid.UUID | None, completed: Sequence[Node],
-                           size: int, frontier: bytes) -> None:
-        nodes = [{"l": level, "i": i, "h": h.hex()} for level, i, h in completed]
-        self.run(_APPEND_PG, index, leaf, entry, person_id, nodes, size, frontier)
+    def append_audit_entries(self, entries: Sequence[tuple[int, bytes, bytes, uuid.UUID | None]],
+                             nodes: Sequence[Node], size: int, frontier: bytes) -> None:
+        rows = [{"i": i, "l": leaf.hex(), "e": data.hex(), "p": None if p is None else str(p)}
+                for i, leaf, data, p in entries]
+        self.run(_APPEND_PG, rows, [{"l": level, "i": i, "h": h.hex()} for level, i, h in nodes],
+                 size, frontier)
