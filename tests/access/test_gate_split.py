@@ -21,7 +21,8 @@ from openpesel.access.audit import AuditError, AuditLog
 from openpesel.access.audit_admin import NoHeadYet
 from openpesel.access.credentials import AuthError, LoginThrottled
 from openpesel.access.gate import Access, Forbidden, Gate, Principal, console
-from openpesel.access.policy import ADULT_AGE, Role, office_for, parent_may_read
+from openpesel.access.policy import Role, office_for, parent_may_read
+from openpesel.registry.rules import ADULT_AGE
 from openpesel.access.signing import load_or_create_key
 from openpesel.biometrics.errors import BiometricsError, ExtractorUnavailable
 from openpesel.registry import events as ev

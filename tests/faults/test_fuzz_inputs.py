@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,47 +104,67 @@ COMMANDS = [json.dumps(c, ensure_ascii=False) for c in [
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Register]:
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('target') / 'register.sqlite'}")
-    store.initialise()
-    yield Register(store)
-    store.dispose()
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An initialised, empty register file, copied for each example."""
+    path = tmp_path_factory.mktemp("pristine") / "register.sqlite"
+    Store(f"sqlite:///{path}").initialise()
+    return path
 
 
-class _Accepted(Exception):
-    """Raised to undo a file the register accepted, so every example meets the same register
-    (an import only fills an empty one)."""
+@pytest.fixture
+def fresh(pristine: Path, tmp_path: Path) -> Iterator[Callable[[], Register]]:
+    """A new empty register per call, so an accepted file never changes the next example
+    (an import only fills an empty register)."""
+    stores: list[Store] = []
+
+    def make() -> Register:
+        copy = tmp_path / f"register-{len(stores)}.sqlite"
+        shutil.copyfile(pristine, copy)
+        stores.append(Store(f"sqlite:///{copy}"))
+        return Register(stores[-1])
+
+    yield make
+    for store in stores:
+        store.dispose()
+
+
+@pytest.fixture
+def target(fresh: Callable[[], Register]) -> Register:
+    return fresh()
 
 
 def _refused_cleanly(register: Register, lines: list[str], as_import: bool) -> None:
-    """A damaged file is either accepted whole, or refused naming its line, leaving nothing."""
+    """A damaged file is either accepted whole, or refused naming its line, leaving nothing.
+
+    The register runs in its own transaction here, so "leaving nothing" is its
+    own doing, not a rollback by the test.
+    """
     before = count_events(register)
     try:
-        with no_hang(), register.store.write() as s:
+        with no_hang():
             if as_import:
-                register.import_events(lines, session=s)
+                register.import_events(lines)
             else:
-                register.record_file(lines, session=s)
-            assert s.count("events") > before, "an accepted file wrote nothing"
-            raise _Accepted
-    except _Accepted:
-        pass
+                register.record_file(lines)
     except ImportFailed as exc:
         assert str(exc).startswith("line "), exc
-    assert count_events(register) == before
+        assert count_events(register) == before, "a refused file left events behind"
+        return
+    assert count_events(register) > before, "an accepted file wrote nothing"
 
 
 @fuzz_settings(40)
 @given(changes=damages)
-def test_damaged_exports_are_refused_whole(target: Register, exported: list[str],
+def test_damaged_exports_are_refused_whole(fresh: Callable[[], Register], exported: list[str],
                                            changes: list[Damage]) -> None:
-    _refused_cleanly(target, _damage(exported, changes), as_import=True)
+    _refused_cleanly(fresh(), _damage(exported, changes), as_import=True)
 
 
 @fuzz_settings(40)
 @given(changes=damages)
-def test_damaged_command_files_are_refused_whole(target: Register, changes: list[Damage]) -> None:
-    _refused_cleanly(target, _damage(COMMANDS, changes), as_import=False)
+def test_damaged_command_files_are_refused_whole(fresh: Callable[[], Register],
+                                                changes: list[Damage]) -> None:
+    _refused_cleanly(fresh(), _damage(COMMANDS, changes), as_import=False)
 
 
 @pytest.fixture(scope="module")

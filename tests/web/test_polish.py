@@ -68,7 +68,9 @@ def english_words() -> frozenset[str]:
     catalogue = polish()
     for key in catalogue:
         english |= {w.lower() for w in _WORD.findall(key.rpartition("|")[2].replace("_", " "))}
-    polish_words = {w.lower() for text in catalogue.values() for w in _WORD.findall(text)}
+    # A Polish value's {slot} names are English words, not Polish ones: leave them out.
+    polish_words = {w.lower() for text in catalogue.values()
+                    for w in _WORD.findall(re.sub(r"\{[a-z_]+\}", " ", text))}
     names = {w.lower() for f in (SRC / "population" / "names").glob("*.txt")
              for w in _WORD.findall(f.read_text(encoding="utf-8"))}
     return frozenset(english - polish_words - names - ALLOWED)

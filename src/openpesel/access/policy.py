@@ -27,7 +27,7 @@ import enum
 from dataclasses import dataclass
 
 from openpesel.registry.events import AUTHORS, Authority, Kind
-from openpesel.registry.rules import age_on
+from openpesel.registry.rules import ADULT_AGE, age_on
 
 
 class Role(enum.StrEnum):
@@ -195,8 +195,8 @@ def office_for(role: Role, kind: Kind, named: Authority | None = None) -> Author
     return ROLE_AUTHORITY.get(role, min(AUTHORS[kind]))
 
 
-ADULT_AGE = 18
-"""From 18 a child's record is theirs alone: a parent reads only a minor child's."""
+# From full age (rules.ADULT_AGE) a child's record is theirs alone: a parent reads only a
+# minor child's.
 
 
 def parent_may_read(child_born: datetime.date, today: datetime.date) -> bool:

@@ -177,7 +177,9 @@ def _married(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, civil_status=CivilStatus.MARRIED, spouse_id=p.spouse_id)
 
 
-MARRIAGE_AGE = 18
+ADULT_AGE = 18
+"""Full age (Civil Code art. 10): reserving one's PESEL, a parent's access ending."""
+MARRIAGE_AGE = ADULT_AGE
 MARRIAGE_AGE_WITH_CONSENT = 16
 """KRO art. 10 § 1: 18, or 16 for a woman whom the guardianship court allowed to marry."""
 
@@ -241,7 +243,7 @@ RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
 
 def _reserved(s: PersonState, e: ev.Event) -> PersonState:
     p = cast("ev.PeselReserved", e.payload)
-    if age_on(s.birth_date, e.effective_date) < 18:
+    if age_on(s.birth_date, e.effective_date) < ADULT_AGE:
         raise RegisterError("Only adults may reserve their PESEL.")
     last = s.last_withdrawal
     if s.reservation is not None:
@@ -312,7 +314,7 @@ HANDLERS: dict[ev.Kind, Handler] = {
 }
 
 # After death the register only takes what follows from it.
-_AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
+AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
                           ev.Kind.RESIDENCE_DEREGISTERED})
 
 
@@ -334,7 +336,7 @@ def apply(state: PersonState | None, event: ev.Event) -> PersonState:
             raise RegisterError(
                 f"{state.pesel} was found to be a second identity of another person; it takes "
                 "no further events (a mistaken link is fixed by a correction).")
-        if state.death_date is not None and event.kind not in _AFTER_DEATH | ev.ADJUDICATION_KINDS:
+        if state.death_date is not None and event.kind not in AFTER_DEATH | ev.ADJUDICATION_KINDS:
             raise RegisterError(
                 f"{state.pesel} died on {state.death_date}; no {event.kind.value} can follow "
                 "(a mistaken entry is fixed by a correction).")

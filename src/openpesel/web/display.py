@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from openpesel.registry.dates import POLAND as WARSAW
 from openpesel.web.i18n import Translate, polish
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def moment(value: datetime.datetime | str) -> datetime.datetime:
@@ -33,8 +31,7 @@ def moment(value: datetime.datetime | str) -> datetime.datetime:
     >>> moment("2026-07-01T10:00:00+00:00").hour, moment(datetime.datetime(2026, 1, 1)).tzinfo
     (10, datetime.timezone.utc)
     """
-    at = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(
-        value.replace("Z", "+00:00"))
+    at = value if isinstance(value, datetime.datetime) else datetime.datetime.fromisoformat(value)
     return at.replace(tzinfo=datetime.UTC) if at.tzinfo is None else at.astimezone(datetime.UTC)
 
 

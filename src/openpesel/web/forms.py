@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from openpesel.registry import events as ev
+from openpesel.web.display import local_input
 from openpesel.web.i18n import Translate
 
 SERVICE_FILLED = frozenset({"pesel", "new_pesel", "old_pesel"})
@@ -118,7 +119,7 @@ def payload(kind: ev.Kind, form: Mapping[str, str]) -> tuple[dict[str, Any], dic
         if f.widget == "names":
             data[f.name] = raw.replace(",", " ").split()
         elif f.widget == "datetime":
-            data[f.name] = raw if "+" in raw or raw.endswith("Z") else raw + "+00:00"
+            data[f.name] = _moment(raw)
         elif f.widget == "json":
             try:
                 data[f.name] = json.loads(raw)
@@ -182,3 +183,14 @@ def plain(error: ErrorDetails, _: Translate) -> str:
     if kind == "string_pattern_mismatch":
         return _("This is not in the expected form.")
     return error["msg"]
+
+
+def _moment(raw: str) -> str:
+    """A ``datetime`` field: with its zone as given, else typed in Polish time (as every page
+    shows times); an unreadable value goes on to the payload's own plain-words error."""
+    if "+" in raw or raw.endswith("Z"):
+        return raw
+    try:
+        return local_input(raw).isoformat()
+    except ValueError:
+        return raw

@@ -14,12 +14,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from openpesel.registry import events as ev
-from openpesel.registry.rules import MIN_FINGERPRINT_AGE, age_on
+from openpesel.registry.rules import (
+    ADULT_AGE,
+    AFTER_DEATH,
+    MARRIAGE_AGE_WITH_CONSENT,
+    MIN_FINGERPRINT_AGE,
+    age_on,
+)
 
 K = ev.Kind
-ADULT = 18
-"""Marriage (Family and Guardianship Code, art. 10), a sex change (a court's
-judgment on an adult's claim), reserving one's PESEL; adoption is of minors."""
 
 Record = Mapping[str, Any]
 
@@ -33,13 +36,16 @@ def _valid(documents: Any) -> bool:
 
 
 _WHEN: dict[ev.Kind, Callable[[Record, datetime.date], bool]] = {
-    K.MARRIED: lambda r, t: _age(r, t) >= ADULT and r.get("civil_status") != "married",
+    # A woman of 16 may marry with the court's consent (KRO art. 10), which only the form says.
+    K.MARRIED: lambda r, t: (_age(r, t) >= (MARRIAGE_AGE_WITH_CONSENT if r.get("sex") == "F"
+                                             else ADULT_AGE)
+                             and r.get("civil_status") != "married"),
     K.DIVORCED: lambda r, t: r.get("civil_status") == "married",
     K.MARRIAGE_ANNULLED: lambda r, t: r.get("civil_status") == "married",
     K.SPOUSE_DIED: lambda r, t: r.get("civil_status") == "married",
-    K.SEX_CHANGED: lambda r, t: _age(r, t) >= ADULT,
-    K.ADOPTED: lambda r, t: _age(r, t) < ADULT,
-    K.PESEL_RESERVED: lambda r, t: _age(r, t) >= ADULT,
+    K.SEX_CHANGED: lambda r, t: _age(r, t) >= ADULT_AGE,
+    K.ADOPTED: lambda r, t: _age(r, t) < ADULT_AGE,
+    K.PESEL_RESERVED: lambda r, t: _age(r, t) >= ADULT_AGE,
     K.FINGERPRINTS_ENROLLED: lambda r, t: _age(r, t) >= MIN_FINGERPRINT_AGE,
     K.RESIDENCE_DEREGISTERED: lambda r, t: bool(r.get("permanent_residence")
                                                 or r.get("temporary_residence")),
@@ -50,10 +56,9 @@ _WHEN: dict[ev.Kind, Callable[[Record, datetime.date], bool]] = {
     K.CITIZENSHIP_LOST: lambda r, t: bool(r.get("citizenships")),
 }
 
-_AFTER_DEATH = frozenset({K.CORRECTED, K.BIRTH_DATE_CORRECTED, K.ID_CARD_INVALIDATED,
-                          K.PASSPORT_INVALIDATED, K.RESIDENCE_DEREGISTERED})
-"""What may still be written about the dead: what follows from the death, and
-corrections of mistaken entries (as ``rules.apply`` allows)."""
+_AFTER_DEATH = AFTER_DEATH | {K.CORRECTED}
+"""What may still be written about the dead: what follows from the death (as
+``rules.apply`` allows), and corrections of mistaken entries."""
 
 
 def possible(kind: ev.Kind, record: Record, today: datetime.date) -> bool:

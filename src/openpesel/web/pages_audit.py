@@ -15,8 +15,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from openpesel.errors import InvalidNumber
 from openpesel.number import validate
+from openpesel.registry.dates import POLAND as WARSAW
 from openpesel.storage.audit_query import AuditFilter
-from openpesel.web.display import WARSAW
 from openpesel.web.render import page
 from openpesel.web.session import Csrf, Seen, Viewer, the_gate
 from openpesel.web.vocabulary import AUDIT_ACTIONS
@@ -35,7 +35,7 @@ def _day(text: str, errors: dict[str, str], name: str, v: Viewer) -> datetime.da
     except ValueError:
         errors[name] = v._("Give a date as YYYY-MM-DD.")
         return None
-    return datetime.datetime.combine(day, datetime.time(), WARSAW)
+    return datetime.datetime.combine(day, datetime.time(), WARSAW).astimezone(datetime.UTC)
 
 
 def read_filter(v: Viewer, pesel: str, principal: str, action: str, since: str,
