@@ -23,6 +23,7 @@ from sqlalchemy import Connection, select, text
 from openpesel.population.build import build
 from openpesel.registry import events as ev, search as search_module
 from openpesel.registry.names import tokens
+from openpesel.registry.ports import Narrowing
 from openpesel.registry.search import FORMER_NAME_WEIGHT, Query, _closeness
 from openpesel.registry.service import Register
 from openpesel.storage import schema as t, search_index
@@ -214,7 +215,7 @@ def test_a_gather_that_finds_more_than_were_counted_walks_instead(
     counted = search_index.count_bearers
 
     def too_few(conn: Connection, groups: Sequence[tuple[Sequence[str], Sequence[str]]],
-                where: search_index.Narrowing, cap: int) -> list[dict[str, int]]:
+                where: Narrowing, cap: int) -> list[dict[str, int]]:
         counts = counted(conn, groups, where, cap)
         if any(len(roles) == 3 for _, roles in groups):  # the words' counts: say none
             return [dict.fromkeys(c, 0) for c in counts]

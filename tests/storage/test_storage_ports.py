@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from openpesel.registry import ports
 from openpesel.registry.service import Register
 from openpesel.storage.session import PostgresTransaction, SqliteTransaction
 from openpesel.storage.store import Store
@@ -55,10 +54,3 @@ def test_a_savepoint_forgets_the_names_it_added(store: Store) -> None:
     born(register, "Ala", "Zzyzx", "F", "2001-02-03")
     with store.read() as s:
         assert s.names_like("zzyzx") == ["zzyzx"]
-
-
-def test_number_taken_is_the_ports_signal() -> None:
-    """The register catches what storage raises, without importing storage."""
-    from openpesel.storage import store as storage_store
-
-    assert storage_store.NumberTaken is ports.NumberTaken

@@ -102,13 +102,9 @@ def totp_now(secret: str, at: datetime.datetime) -> str:
     return pyotp.TOTP(secret).at(at)
 
 
-def check_totp(secret: str, code: str, at: datetime.datetime) -> bool:
-    """One step of clock drift is tolerated either way, as RFC 6238 suggests."""
-    return totp_step(secret, code, at) is not None
-
-
 def totp_step(secret: str, code: str, at: datetime.datetime) -> int | None:
-    """The time step whose code ``code`` is, within one step of ``at``; None if none.
+    """The time step whose code ``code`` is, within one step of ``at`` (one step of clock
+    drift either way, as RFC 6238 suggests); None if none.
 
     The caller records the step and refuses it (and any earlier one) next time,
     so a code overheard or replayed is worthless (RFC 6238 §5.2). The latest

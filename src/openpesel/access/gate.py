@@ -101,10 +101,6 @@ class Gate:
         """How long a token issued by ``login`` lasts."""
         return self.auth.token_ttl
 
-    @token_ttl.setter
-    def token_ttl(self, ttl: datetime.timedelta) -> None:
-        self.auth.token_ttl = ttl
-
     @property
     def brake(self) -> Brake:
         """The login brake (``access/brake.py``); a test or a deployment may set its own."""

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from openpesel.storage import schema as t
 from openpesel.storage.auth_tables import login_failures, totp_steps
+from openpesel.storage.event_log import utc
 from openpesel.storage.store import StoreTransaction
 
 # A token row counts only for the principal it was issued to: whoever could forge a
@@ -80,8 +80,7 @@ def revoke_token(s: StoreTransaction, jti: str, now: datetime.datetime) -> bool:
 def _upsert(s: StoreTransaction, table: Table, keys: dict[str, Any], values: dict[str, Any],
             where: Any = None) -> int:
     """Insert a row, or update the one with these keys (only ``where`` it holds); rows touched."""
-    dialect = postgresql if s.postgres else sqlite
-    statement = dialect.insert(table).values(**keys, **values)
+    statement = s.dialect_insert(table).values(**keys, **values)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys], set_=values, where=where)
     # RETURNING, not rowcount: SQLAlchemy reports -1 for PostgreSQL's INSERT ... ON CONFLICT.
@@ -107,13 +106,6 @@ class Attempts:
     last_success_at: datetime.datetime | None
 
 
-def _utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    """SQLite hands back naive times; every time here was written in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=datetime.UTC)
-
-
 _f = login_failures.c
 
 
@@ -122,8 +114,8 @@ def attempts(s: StoreTransaction, name: str, address: str) -> Attempts | None:
         _f.name == name, _f.address == address)).first()
     if row is None:
         return None
-    return Attempts(row.failures, _utc(row.last_failure_at), _utc(row.blocked_until),
-                    _utc(row.last_success_at))
+    return Attempts(row.failures, utc(row.last_failure_at), utc(row.blocked_until),
+                    utc(row.last_success_at))
 
 
 def failures_since(s: StoreTransaction, name: str, since: datetime.datetime,
@@ -132,7 +124,7 @@ def failures_since(s: StoreTransaction, name: str, since: datetime.datetime,
     count, latest = s.conn.execute(select(func.coalesce(func.sum(_f.failures), 0),
                                           func.max(_f.last_failure_at)).where(
         _f.name == name, _f.last_failure_at >= since)).one()
-    return int(count), _utc(latest)
+    return int(count), utc(latest)
 
 
 def record_failure(s: StoreTransaction, name: str, address: str, failures: int,

@@ -42,17 +42,12 @@ from sqlalchemy import (
     union_all,
 )
 
-from openpesel.registry.ports import EARLIEST, LATEST, Key, NameIndex, NameKey, Narrowing
+from openpesel.registry.ports import Key, NameIndex, NameKey, Narrowing
 from openpesel.storage import schema
 from openpesel.storage.driver import Transaction
 
 __all__ = [
-    "EARLIEST",
-    "LATEST",
-    "Key",
-    "NameKey",
     "NameSearch",
-    "Narrowing",
     "PostgresNameSearch",
     "count_bearers",
     "count_residents",

@@ -18,24 +18,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from openpesel.registry.ports import NumberTaken
-from openpesel.storage.driver import ROWS, RawSql
 from openpesel.storage.engine import make_engine, translated_errors
-from openpesel.storage.event_log import row_to_event
-from openpesel.storage.secrets import LOCAL_SECRETS, POOL_KEY, TOKEN_KEY
+from openpesel.storage.secrets import LOCAL_SECRETS, TOKEN_KEY
 from openpesel.storage.session import StoreTransaction, session_class
 
-__all__ = [
-    "LOCAL_SECRETS",
-    "POOL_KEY",
-    "ROWS",
-    "TOKEN_KEY",
-    "NumberTaken",
-    "RawSql",
-    "Store",
-    "StoreTransaction",
-    "row_to_event",
-]
+__all__ = ["LOCAL_SECRETS", "TOKEN_KEY", "Store", "StoreTransaction"]
 """``Store``, and what other modules still import from here rather than from its home."""
 
 
