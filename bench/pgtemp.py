@@ -34,15 +34,10 @@ def _as_server_user(args: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(durable: bool = False) -> Iterator[str]:
-    """Start a server; yield a SQLAlchemy URL for its ``postgres`` database.
-
-    ``durable`` keeps ``synchronous_commit`` on, for tests that crash the server
-    itself: without it the last commits it acknowledged may not have reached
-    its WAL yet. (``fsync`` stays off either way: the machine does not crash.)
-    """
+def postgres_server() -> Iterator[str]:
+    """Start a throw-away server; yield a SQLAlchemy URL for its ``postgres`` database."""
     url = create(Path(tempfile.mkdtemp(prefix="openpesel-pg-")))
-    start(url, durable)
+    start(url)
     try:
         yield url
     finally:
@@ -72,7 +67,7 @@ def _root(url: str) -> Path:
     return Path(str(make_url(url).query["host"])).parent
 
 
-def start(url: str, durable: bool = False, settings: Mapping[str, str] | None = None) -> None:
+def start(url: str, settings: Mapping[str, str] | None = None) -> None:
     """(Re)start the server behind ``url``; waits until it takes connections.
 
     Without ``settings`` it runs as a throw-away test server (``fsync`` off);
@@ -83,7 +78,7 @@ def start(url: str, durable: bool = False, settings: Mapping[str, str] | None = 
     base = f"-c listen_addresses='' -c unix_socket_directories={root / 'sock'} "
     if settings is None:
         options = base + ("-c fsync=off -c full_page_writes=off -c max_connections=60"
-                          + ("" if durable else " -c synchronous_commit=off"))
+                          " -c synchronous_commit=off")
     else:
         options = base + " ".join(f"-c {k}={v}" for k, v in settings.items())
     subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(root / "data"), "-o", options,

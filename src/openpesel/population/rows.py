@@ -1,8 +1,8 @@
 """A bulk-loaded chunk's rows: the events, numbers and projections the event path would write.
 
 The projections are written from templates rather than by folding every
-person and serialising ``PersonState.to_json`` (that costs about 100 us a
-person; building every row of a chunk here costs about 30). The templates
+person and serialising ``PersonState.to_json``, which costs several times as
+much (``docs/bulk-load.md`` says how it was measured). The templates
 write exactly what ``json.dumps`` would (same key order, separators and
 escapes), and ``population.proof`` folds a sample of every chunk with the
 register's own code and compares, so a template that drifts from the law or
