@@ -21,8 +21,8 @@ from typing import Any, NoReturn, TypeVar
 
 from openpesel.access.audit import AuditEntry, AuditLog
 from openpesel.access.policy import Action, Role, decide, office_for
-from openpesel.errors import NotFound, OpenPeselError, PersonNotFound
-from openpesel.number import is_valid, validate
+from openpesel.errors import InvalidNumber, NotFound, OpenPeselError, PersonNotFound
+from openpesel.number import validate
 from openpesel.registry import events as ev
 from openpesel.storage.session import StoreTransaction
 
@@ -118,19 +118,20 @@ class Accountable:
         """
         seen = touched or Touched()
         # The audit keeps the canonical spelling: " 44051401359" is the same person's number.
-        seen.pesel = validate(pesel) if pesel is not None and is_valid(pesel) else pesel
+        number = _canonical(pesel)
+        seen.pesel = number or pesel
         decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
                           access.case_ref)
         if not decision.allowed:
             with self.store.write() as s:
-                _identify(s, seen)
+                _identify(s, seen, number)
                 self.audit.append(s, self.entry(access, audit_action, "denied", seen))
             raise Forbidden(decision.reason)
         failure: OpenPeselError | None = None
         outcome = "allowed"
         try:
             with self.store.write() as s:
-                _identify(s, seen)
+                _identify(s, seen, number)
                 try:
                     result = work(s, seen)
                 except NotFound as exc:
@@ -185,8 +186,18 @@ class Accountable:
         return chosen
 
 
-def _identify(s: StoreTransaction, seen: Touched) -> None:
+def _canonical(pesel: str | None) -> str | None:
+    """The number an access names, validated once; None if it names no valid number."""
+    if pesel is None:
+        return None
+    try:
+        return validate(pesel)
+    except InvalidNumber:
+        return None
+
+
+def _identify(s: StoreTransaction, seen: Touched, number: str | None) -> None:
     """The person behind the number an access names, for the entry (a miss names no one)."""
-    if seen.pesel and is_valid(seen.pesel):
-        held = s.holder(validate(seen.pesel))
+    if number is not None:
+        held = s.holder(number)
         seen.person_id = held[0] if held else None
