@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from openpesel.errors import PoolExhausted
 from openpesel.number import Sex, encode, get_birth_date, get_sex, is_valid
@@ -40,6 +40,8 @@ from openpesel.registry.commands import Command
 from openpesel.registry.rules import date_range
 from openpesel.registry.search import Query
 from openpesel.registry.service import Register
+from openpesel.storage import bulk_indexes
+from openpesel.storage.packing import unpack
 from openpesel.storage.store import Store
 from tests.conftest import fresh_postgres
 from tests.support.office import born, projection_snapshot
@@ -206,7 +208,7 @@ def test_a_loaded_register_keeps_every_invariant(register: Register) -> None:
     assert _one(store, "SELECT count(*) FROM load_progress") == 4
     shapes: Counter[str] = Counter()
     for pesel, birth, sex, record in persons:
-        record = json.loads(record) if isinstance(record, str) else record
+        record = unpack(record)
         assert is_valid(pesel) and get_sex(pesel).value == sex
         first, last = date_range(datetime.date.fromisoformat(str(birth)),
                                  record["birth_date_precision"])
@@ -220,7 +222,7 @@ def test_a_loaded_register_keeps_every_invariant(register: Register) -> None:
     # Every event is one the register accepts, in the form it stores it.
     kinds: Counter[str] = Counter()
     for kind, payload in _rows(store, "SELECT kind, payload FROM events"):
-        payload = json.loads(payload) if isinstance(payload, str) else payload
+        payload = unpack(payload)
         parsed = ev.parse_payload(ev.Kind(kind), payload)
         assert parsed.model_dump(mode="json", exclude_none=True) == payload
         kinds[kind] += 1
@@ -237,7 +239,7 @@ def test_a_loaded_register_keeps_every_invariant(register: Register) -> None:
 
     # Search finds loaded people by name, with or without diacritics.
     pesel, birth, _, record = persons[123]
-    record = json.loads(record) if isinstance(record, str) else record
+    record = unpack(record)
     hits = register.search(Query(f"{record['first_names'][0]} {record['family_name']}",
                                  born=datetime.date.fromisoformat(str(birth))))
     assert pesel in {h.pesel for h in hits}
@@ -329,6 +331,12 @@ def _people(store: Store) -> list[tuple[str, ...]]:
         store, "SELECT person_id, pesel, first_names, family_name, birth_date FROM persons"))
 
 
+def _index_names(store: Store) -> set[str]:
+    with store.read() as s:
+        found = inspect(s.conn)
+        return {str(i["name"]) for t in found.get_table_names() for i in found.get_indexes(t)}
+
+
 def test_a_killed_load_resumes_with_nothing_lost_or_doubled(
         store: Store, store_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     size, chunk = (6_000, 1_000) if _postgres(store) else (12_000, 2_000)
@@ -350,9 +358,16 @@ def test_a_killed_load_resumes_with_nothing_lost_or_doubled(
     committed = _one(store, "SELECT count(*) FROM load_progress")
     assert 1 <= committed < size // chunk, "the kill must land in the middle of the load"
     assert _one(store, "SELECT count(*) FROM persons") == committed * chunk
+    # The load began on an empty register: its secondary indexes wait for the end, and
+    # what was set aside is written down for the resumed load to build.
+    aside = {str(n) for (n,) in _rows(store, "SELECT name FROM load_deferred")}
+    assert set(bulk_indexes.INDEXES) <= aside
+    assert not aside & _index_names(store)
 
     report = load_population(store, size, 77, chunk=chunk)
     assert report.skipped == committed and report.residents == size - committed * chunk
+    assert _one(store, "SELECT count(*) FROM load_deferred") == 0
+    assert set(bulk_indexes.INDEXES) <= _index_names(store)
 
     if _postgres(store):
         reference = Store(fresh_postgres(request.getfixturevalue("pg_url")))

@@ -57,6 +57,7 @@ from openpesel.population.allocate import allocate, date_span, iso
 from openpesel.population.proof import BulkLoadError, prove_sample, sample
 from openpesel.population.rows import build_rows, event_count
 from openpesel.population.synth import Residents, chunk_sizes, residents
+from openpesel.storage import bulk_indexes
 from openpesel.storage.bulk_writer import (
     BulkWriter,
     ChunkRows,
@@ -206,6 +207,7 @@ def load_population(store: Store, size: int, seed: int, *, chunk: int = DEFAULT_
     # with it for the GIL (docs/bulk-load.md), so it stays serial.
     writer = writer_for(store.engine)
     pools = all_pools(store.engine)
+    bulk_indexes.defer(store.engine)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as thread:
         pending: tuple[Future[Written | None], int] | None = None
 
@@ -240,6 +242,7 @@ def load_population(store: Store, size: int, seed: int, *, chunk: int = DEFAULT_
                 settle(_write_chunk(*args), count)
         if pending is not None:
             settle(pending[0].result(), pending[1])
+    bulk_indexes.restore(store.engine)
     return LoadReport(size=size, seed=seed, chunk=chunk, as_of=as_of, chunks=len(counts),
                       loaded=loaded, skipped=len(counts) - loaded, residents=people,
                       events=events, seconds=time.perf_counter() - started)

@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql
 
 from openpesel.registry.projection import PERSON_FIELDS
 from openpesel.storage.engine import translated_errors
+from openpesel.storage.packing import PAYLOADS, RECORDS, pack_text
 from openpesel.storage.vocabulary import Vocabulary
 
 PROGRESS_DDL = """CREATE TABLE IF NOT EXISTS load_progress (
@@ -200,11 +201,16 @@ class BulkWriter(Vocabulary):
             "ON CONFLICT (birth_date, sex) DO UPDATE SET issued = excluded.issued", rows)
 
     def write(self, rows: ChunkRows, counters: Mapping[tuple[str, str], int]) -> None:
-        """Write a chunk's rows, its new names and its pools' new counters."""
+        """Write a chunk's rows, its new names and its pools' new counters.
+
+        Payloads and records arrive as the JSON text the proof checked, and are
+        packed here, as the columns' type packs them on every other path."""
         self._insert("events", "seq, person_id, kind, payload, effective_date, recorded_at, "
-                     "authority, document_ref", rows.events)
+                     "authority, document_ref",
+                     [(*e[:3], pack_text(e[3], PAYLOADS), *e[4:]) for e in rows.events])
         self._insert("pesel_assignments", "pesel, person_id, assigned_seq", rows.assignments)
-        self._insert("persons", ", ".join(PERSON_FIELDS), rows.persons)
+        self._insert("persons", ", ".join(PERSON_FIELDS),
+                     [(*p[:-1], pack_text(p[-1], RECORDS)) for p in rows.persons])
         # With sex, birth date and place written here, migration 0005's trigger has
         # nothing to copy from ``persons`` for each name.
         self._insert("person_names", "name_norm, person_id, role, sex, birth_date, teryt",

@@ -7,12 +7,15 @@
   the n-th element of the register's keyed permutation.
 - ``persons``, ``person_names``, ``person_links`` and ``name_variants`` are
   projections, written in the same transaction as the event and rebuildable.
+
+A record and a payload are stored packed (``storage/packing.py``), and no
+index exists that no query uses (migration 0009 says which went and why):
+38.5 million residents must fit one machine.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -27,6 +30,8 @@ from sqlalchemy import (
     Table,
     Uuid,
 )
+
+from openpesel.storage.packing import PAYLOADS, RECORDS, PackedJson
 
 metadata = MetaData()
 
@@ -46,7 +51,7 @@ events = Table(
     Column("seq", SeqType, primary_key=True, autoincrement=True),
     Column("person_id", Uuid, nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("payload", JSON, nullable=False),
+    Column("payload", PackedJson(PAYLOADS), nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("authority", String(16), nullable=False),
@@ -59,7 +64,7 @@ pesel_assignments = Table(
     "pesel_assignments",
     metadata,
     Column("pesel", String(11), primary_key=True),
-    Column("person_id", Uuid, nullable=False, index=True),
+    Column("person_id", Uuid, nullable=False),
     Column("assigned_seq", SeqType, ForeignKey("events.seq"), nullable=False),
     Column("retired_seq", SeqType, ForeignKey("events.seq"), nullable=True),
 )
@@ -76,7 +81,7 @@ persons = Table(
     "persons",
     metadata,
     Column("person_id", Uuid, primary_key=True),
-    Column("pesel", String(11), nullable=False, unique=True),
+    Column("pesel", String(11), nullable=False),
     Column("family_name", String(80), nullable=False),
     Column("first_names", String(250), nullable=False),
     Column("birth_date", Date, nullable=False),
@@ -85,8 +90,7 @@ persons = Table(
     Column("alive", Boolean, nullable=False),
     Column("civil_status", String(10), nullable=False),
     Column("last_seq", SeqType, nullable=False),
-    Column("record", JSON, nullable=False),
-    Index("ix_persons_birth_date", "birth_date"),
+    Column("record", PackedJson(RECORDS), nullable=False),
     Index("ix_persons_teryt", "teryt"),
 )
 
