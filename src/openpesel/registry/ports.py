@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from openpesel.number import Sex
 from openpesel.registry import events as ev
+from openpesel.registry.kin import Relative
 from openpesel.registry.state import PersonState
 
 
@@ -30,6 +31,17 @@ class NumberTaken(Exception):
     again; not one of the register's errors, so it can never reach a caller as
     a refusal.
     """
+
+
+@dataclass(frozen=True)
+class Current:
+    """A current read by number, as one statement gives it (``RegisterSession.current``)."""
+
+    person_id: uuid.UUID
+    record: dict[str, Any] | None
+    """None if the number has a holder but no projected record (a rebuild under way)."""
+    links: list[tuple[str, uuid.UUID, Relative]]
+    """(relation, the relative, their number and name): parents and spouse, then children."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,13 @@ class NameIndex(Protocol):
         """How many people live under the TERYT prefix, counting to ``cap``."""
 
     def walk(self, driver: NameKey, others: Sequence[NameKey], sex: str, where: Narrowing,
-             limit: int) -> list[Key]:
-        """The first ``limit`` bearers of ``driver`` in index order who carry ``others``."""
+             limit: int, after: Key | None = None) -> list[Key]:
+        """The first ``limit`` bearers of ``driver`` in index order who carry ``others``
+        (after the key ``after``)."""
+
+    def best(self, ids: Sequence[uuid.UUID], options: Sequence[Sequence[NameKey]]
+             ) -> dict[uuid.UUID, tuple[int | None, ...]]:
+        """Per person, per word, the first of its options they carry (None: none)."""
 
     def gather(self, driver: Sequence[str] | None, options: Sequence[Sequence[NameKey]],
                where: Narrowing, cap: int) -> list[Any] | None:
@@ -117,9 +134,13 @@ class RegisterSession(SearchSession, Protocol):
     # -- reads
     def events_for(self, person_id: uuid.UUID) -> list[ev.Event]: ...
     def iter_events(self, batch: int = 5000) -> Iterator[ev.Event]: ...
+    def events_after(self, after: int, limit: int,
+                     through: int | None = None) -> list[ev.Event]: ...
+    def log_end(self) -> int: ...
     def has_events(self) -> bool: ...
     def person_ids(self) -> list[uuid.UUID]: ...
     def record(self, person_id: uuid.UUID) -> dict[str, Any] | None: ...
+    def current(self, pesel: str) -> Current | None: ...
     def records(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]: ...
     def linked(self, person_id: uuid.UUID) -> list[tuple[str, uuid.UUID]]: ...
     def past_children(self, parent_id: uuid.UUID) -> list[uuid.UUID]: ...

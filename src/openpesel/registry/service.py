@@ -34,12 +34,11 @@ from openpesel.registry.history import extend, fold
 from openpesel.registry.imports import Forward, Imported
 from openpesel.registry.kin import (
     REWRITES_PARENTS,
-    Relative,
     named_parents,
 )
 from openpesel.registry.numbering import allocate, unused, with_new_number
 from openpesel.registry.ports import NumberTaken, RegisterSession, RegisterStore
-from openpesel.registry.search import Hit, Query, search
+from openpesel.registry.search import Hits, Query, search
 from openpesel.registry.state import PersonState
 from openpesel.registry.transfer import (
     CommandLine,
@@ -50,6 +49,9 @@ from openpesel.registry.transfer import (
 )
 
 T = TypeVar("T")
+EXPORT_CHUNK = 2000
+"""Events read per statement of an export: big enough that the round trips vanish in
+the serialisation, small enough that a chunk is a few megabytes (``export_chunks``)."""
 StoreT = TypeVar("StoreT", bound=RegisterStore, default=Any)
 """The store a ``Register`` was given, as its owner knows it (``register.store``): the
 register itself only uses the ``RegisterStore`` port. ``Any`` where left unsaid."""
@@ -338,13 +340,16 @@ class Register(Generic[StoreT]):
              session: RegisterSession | None = None) -> dict[str, Any]:
         """The record (current, or as of a date as known at a moment) with linked people."""
         with self._in(session) as s:
-            person_id = self.resolve(pesel, s)
-            if as_of is None and known_at is None:
-                record = s.record(person_id)
-                links = s.linked(person_id) if record is not None else []
-                others = {o: Relative.of_record(r) for o, r in
-                          s.records(o for _, o in links).items()}
+            if as_of is None and known_at is None:  # the hot path: one statement
+                number = validate(pesel)
+                current = s.current(number)
+                if current is None:
+                    raise PersonNotFound(f"No person with PESEL {number} is in the register.")
+                record = current.record
+                links = [(rel, o) for rel, o, _ in current.links]
+                others = {o: relative for _, o, relative in current.links}
             else:
+                person_id = self.resolve(pesel, s)
                 state = fold(s.events_for(person_id), as_of, known_at)
                 record = state.to_json() if state else None
                 links, others = ([], {}) if state is None else links_then(
@@ -357,7 +362,7 @@ class Register(Generic[StoreT]):
                            for rel, o in links if o in others]
         return record
 
-    def search(self, query: Query, session: RegisterSession | None = None) -> list[Hit]:
+    def search(self, query: Query, session: RegisterSession | None = None) -> Hits:
         with self._in(session) as s:
             return search(s, query)
 
@@ -365,9 +370,30 @@ class Register(Generic[StoreT]):
         with self._in(session) as s:
             return s.events_for(self.resolve(pesel, s))
 
-    def export(self) -> Iterator[ev.Event]:
-        with self.store.read() as s:
-            yield from s.iter_events()
+    def export(self, after: int = 0, through: int | None = None) -> Iterator[ev.Event]:
+        """The log after ``after`` (up to ``through``), one event at a time."""
+        for chunk in self.export_chunks(after, through):
+            yield from chunk
+
+    def export_chunks(self, after: int = 0, through: int | None = None,
+                      chunk: int | None = None) -> Iterator[list[ev.Event]]:
+        """The log after ``after`` (up to ``through``) in keyset chunks, lazily.
+
+        Each chunk is read in a read transaction of its own, closed before the chunk
+        is handed on: a slow reader (a client over HTTP, a full disk) holds neither a
+        connection nor a snapshot, nor more than one chunk in memory, however long the
+        log. The log is append-only, so chunks read at different moments still join
+        into one ordered log. ``through`` fixes its end, as it was when the export
+        began; without it the export ends where the log does when it gets there.
+        """
+        size = chunk or EXPORT_CHUNK
+        while True:
+            with self.store.read() as s:
+                events = s.events_after(after, size, through)
+            if not events:
+                return
+            yield events
+            after = events[-1].seq
 
     def rebuild_projections(self, session: RegisterSession | None = None) -> int:
         """Replay the whole log into fresh projections; returns the number of people."""

@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, literal, select
+from sqlalchemy import String, and_, bindparam, delete, insert, literal, select, text
 
-from openpesel.registry.kin import relatives
-from openpesel.registry.ports import PersonFilter
+from openpesel.registry.kin import Relative, relatives
+from openpesel.registry.ports import Current, PersonFilter
 from openpesel.registry.projection import (
     PERSON_FIELDS,
     held_reservation,
@@ -59,6 +59,22 @@ _DELETE_NAME = RawSql("DELETE FROM person_names WHERE person_id = ? AND name_nor
 _DELETE_LINK = RawSql("DELETE FROM person_links WHERE person_id = ? AND relation = ?",
                    _l.person_id, _l.relation)
 _RECORD = select(_p.record).where(_p.person_id == bindparam("pid"))
+# A lookup by number in one statement: the holder, their record, and every linked person's
+# record (parents and spouse, then children), whose number and name the links show.
+_CURRENT = text("""WITH me AS (SELECT person_id FROM pesel_assignments WHERE pesel = :pesel)
+    SELECT 'self' AS relation, me.person_id AS person_id, p.record AS record
+      FROM me LEFT JOIN persons AS p ON p.person_id = me.person_id
+    UNION ALL
+    SELECT l.relation, o.person_id, o.record
+      FROM me JOIN person_links AS l ON l.person_id = me.person_id
+      JOIN persons AS o ON o.person_id = l.other_id
+    UNION ALL
+    SELECT 'child', c.person_id, c.record
+      FROM me JOIN person_links AS l ON l.other_id = me.person_id
+       AND l.relation IN ('mother', 'father')
+      JOIN persons AS c ON c.person_id = l.person_id""").bindparams(
+    bindparam("pesel", type_=_a.pesel.type)).columns(
+    relation=String(), person_id=_p.person_id.type, record=_p.record.type)
 _LOCK = (select(_p.person_id).where(_p.person_id.in_(bindparam("ids", expanding=True)))
          .order_by(_p.person_id).with_for_update())
 
@@ -84,6 +100,16 @@ class Projections(Numbers, Vocabulary):
     def record(self, person_id: uuid.UUID) -> dict[str, Any] | None:
         row = self.conn.execute(_RECORD, {"pid": person_id}).first()
         return None if row is None else dict(row.record)
+
+    def current(self, pesel: str) -> Current | None:
+        """Whoever holds or held ``pesel``, their record and their relatives, in one
+        statement (``registry.ports.Current``); None if no one."""
+        rows = self.conn.execute(_CURRENT, {"pesel": pesel}).all()
+        if not rows:
+            return None
+        me = rows[0]
+        return Current(me.person_id, None if me.record is None else dict(me.record), [
+            (r.relation, r.person_id, Relative.of_record(r.record)) for r in rows[1:]])
 
     def records(self, person_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
         ids = list(person_ids)
