@@ -1,7 +1,7 @@
 """As-of queries for people with 20 events each, in-process.
 
     .venv/bin/python bench/as_of.py [--people 200] [--queries 5000] [--background 100000]
-        [--postgres]
+        [--postgres | --url URL]
 
 Bulk-loads ``--background`` synthetic residents (so the event table has the
 size of a real register's neighbourhood), then records ``--people`` residents
@@ -70,8 +70,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=5000)
     parser.add_argument("--background", type=int, default=100_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--url", default=None,
+                        help="an existing register (e.g. the 38.5 M one): no background load; "
+                             "the --people are recorded into it")
     args = parser.parse_args()
-    if args.postgres:
+    if args.url:
+        args.background = 0
+        run(args.url, args)
+    elif args.postgres:
         from pgtemp import postgres_server
         with postgres_server() as url:
             run(url, args)

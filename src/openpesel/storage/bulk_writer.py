@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql
 
 from openpesel.registry.projection import PERSON_FIELDS
 from openpesel.storage.engine import translated_errors
-from openpesel.storage.packing import PAYLOADS, RECORDS, pack_text
+from openpesel.storage.packing import PAYLOADS, RECORDS, pack_texts
 from openpesel.storage.vocabulary import Vocabulary
 
 PROGRESS_DDL = """CREATE TABLE IF NOT EXISTS load_progress (
@@ -205,12 +205,16 @@ class BulkWriter(Vocabulary):
 
         Payloads and records arrive as the JSON text the proof checked, and are
         packed here, as the columns' type packs them on every other path."""
+        payloads = pack_texts((e[3] for e in rows.events), PAYLOADS)
         self._insert("events", "seq, person_id, kind, payload, effective_date, recorded_at, "
                      "authority, document_ref",
-                     [(*e[:3], pack_text(e[3], PAYLOADS), *e[4:]) for e in rows.events])
+                     [(*e[:3], packed, *e[4:]) for e, packed in zip(rows.events, payloads,
+                                                                     strict=True)])
         self._insert("pesel_assignments", "pesel, person_id, assigned_seq", rows.assignments)
+        records = pack_texts((p[-1] for p in rows.persons), RECORDS)
         self._insert("persons", ", ".join(PERSON_FIELDS),
-                     [(*p[:-1], pack_text(p[-1], RECORDS)) for p in rows.persons])
+                     [(*p[:-1], packed) for p, packed in zip(rows.persons, records,
+                                                             strict=True)])
         # With sex, birth date and place written here, migration 0005's trigger has
         # nothing to copy from ``persons`` for each name.
         self._insert("person_names", "name_norm, person_id, role, sex, birth_date, teryt",

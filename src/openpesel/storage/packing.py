@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -95,6 +96,12 @@ def pack_text(text: str, dict_id: int) -> bytes:
     frame = _compressor(dict_id).compress(text.encode())
     assert frame[:4] == _MAGIC
     return bytes((dict_id,)) + frame[4:]
+
+
+def pack_texts(texts: Iterable[str], dict_id: int) -> list[bytes]:
+    """Many JSON texts packed, as ``pack_text`` would each (a bulk load's chunk)."""
+    compress, prefix = _compressor(dict_id).compress, bytes((dict_id,))
+    return [prefix + compress(text.encode())[4:] for text in texts]
 
 
 def unpack_text(blob: bytes | memoryview | str) -> str:
