@@ -90,3 +90,30 @@ def stop(url: str) -> None:
     """Stop it at once, as a crash or a pulled cable would: ``pg_ctl stop -m immediate``."""
     subprocess.run(_as_server_user([pg_bin("pg_ctl"), "-D", str(_root(url) / "data"), "-m",
                                     "immediate", "stop"]), capture_output=True)
+
+
+
+@contextmanager
+def replica_of(primary: str) -> Iterator[str]:
+    """A streaming replica of the running server behind ``primary``; yields its URL.
+
+    ``pg_basebackup -R`` copies the primary into a directory of its own and writes
+    ``standby.signal`` and the ``primary_conninfo`` (the primary's socket) that make
+    it stream; it then runs as a hot standby until the block ends.
+    """
+    root = Path(tempfile.mkdtemp(prefix="openpesel-pg-replica-"))
+    (root / "sock").mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(root / "sock", "postgres")
+    url = url_for(root)
+    try:
+        subprocess.run(_as_server_user([
+            pg_bin("pg_basebackup"), "-D", str(root / "data"), "-R", "-X", "stream",
+            "-h", str(_root(primary) / "sock"), "-U", "postgres"]), check=True,
+            capture_output=True)
+        start(url)
+        yield url
+    finally:
+        stop(url)
+        shutil.rmtree(root, ignore_errors=True)

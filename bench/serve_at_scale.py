@@ -2,6 +2,7 @@
 
     nice -n 5 .venv/bin/python bench/serve_at_scale.py (--db PATH | --url URL) [--lookups 5000]
         [--clients 4] [--search-runs 5] [--logins 16] [--data-dir DIR] [--port 8766]
+        [--workers 1]
 
 Issue 4 asks, at 38.5 M residents, for p50/p99 of a current record by PESEL
 over HTTP, and for the API server to stay under 1 GiB RSS while it serves the
@@ -118,7 +119,7 @@ class Memory:
 
 
 def _serve(url: str, data_dir: Path, port: int, log: Path,
-           timeout_s: float) -> subprocess.Popen[bytes]:
+           timeout_s: float, workers: int = 1) -> subprocess.Popen[bytes]:
     """The server exactly as ``openpesel serve`` runs it, minus the access log's cost.
 
     The port must be free first: otherwise another server there would answer
@@ -137,7 +138,7 @@ def _serve(url: str, data_dir: Path, port: int, log: Path,
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory",
              "openpesel.bootstrap.asgi:app_from_environment",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
              "--log-level", "warning", "--no-access-log"], env=env, stdout=out, stderr=out)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and server.poll() is None:
@@ -231,6 +232,8 @@ def main() -> None:
                         help="end with this many logins at once")
     parser.add_argument("--data-dir", type=Path, help="signing key and fingerprint images")
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn workers, as `openpesel serve --workers` (PostgreSQL)")
     parser.add_argument("--start-timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -271,7 +274,7 @@ def _run(args: argparse.Namespace, url: str, data_dir: Path, log: Path) -> None:
 
     base = f"http://127.0.0.1:{args.port}"
     started = time.perf_counter()
-    server = _serve(url, data_dir, args.port, log, args.start_timeout)
+    server = _serve(url, data_dir, args.port, log, args.start_timeout, args.workers)
     boot = time.perf_counter() - started
     memory = Memory(server.pid)
     lines: list[str] = []
@@ -325,7 +328,8 @@ def _run(args: argparse.Namespace, url: str, data_dir: Path, log: Path) -> None:
     print(f"register          {shown(url)} (about {size:,} persons)")
     print(f"sample            {len(pesels):,} residents in {sampled:.2f} s, the first "
           f"{WARMUP} to warm up")
-    print(f"server            uvicorn, 1 worker, pid {server.pid}, answering after {boot:.1f} s")
+    print(f"server            uvicorn, {args.workers} worker(s), pid {server.pid}, answering "
+          f"after {boot:.1f} s" + (" (memory below: the supervisor's)" if args.workers > 1 else ""))
     for line in lines:
         print(line)
     print("server memory     VmRSS at the end of each phase (highest sampled during it)")

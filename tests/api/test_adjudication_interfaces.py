@@ -87,7 +87,7 @@ def test_cases_over_http(live: Live, prints: dict[str, Path]) -> None:
         assert clerk.get("/cases").status_code == 403
     case_id = held.json()["case_id"]
     with live.as_("examiner", purpose="duplicate check") as examiner:
-        assert [c["case_id"] for c in examiner.get("/cases").json()] == [case_id]
+        assert [c["case_id"] for c in examiner.get("/cases").json()["items"]] == [case_id]
         detail = examiner.get(f"/cases/{case_id}").json()
         assert detail["suspects"][0]["pesel"] == anna
         assert "template" not in detail["subject_detail"]["enrolment"]["fingers"][0]

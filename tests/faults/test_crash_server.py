@@ -48,10 +48,11 @@ def _env(store_url: str, data_dir: Path) -> dict[str, str]:
             "OPENPESEL_DATA_DIR": str(data_dir)}
 
 
-def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def _start_server(env: dict[str, str], app: str = "openpesel.bootstrap.asgi:app_from_environment",
+                  ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "openpesel.bootstrap.asgi:app_from_environment",
+        [sys.executable, "-m", "uvicorn", app,
          "--factory",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     url = f"http://127.0.0.1:{port}/api/v1"

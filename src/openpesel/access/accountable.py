@@ -1,10 +1,17 @@
-"""The accountable transaction: authorise, do the work, and audit it, all in one transaction.
+"""The accountable transaction: authorise, do the work, and audit it before answering.
 
 Every use case in ``access`` (officials', residents', examiners', the audit
 administration's, principals') runs its work through ``Accountable.run``, so
 there are no silent reads: if the audit entry cannot be written, the answer is
 not given either. A refused or failed request is audited too, with its outcome
 (``denied``, ``refused``, ``not_found``).
+
+Work that writes (a birth, a correction) appends its entry in its own
+transaction, so the change and its entry commit together. Work that only reads
+runs in a read transaction and hands its entries to the process's group
+committer (``access/group_commit.py``), which commits them with the entries of
+concurrent reads; the answer waits until they are committed. So does a refusal
+that writes nothing but its entry.
 
 The work is a function of the transaction's session and a ``Touched``, which
 it fills in as it learns whom and what it touched; that becomes the entry.
@@ -20,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 from openpesel.access.audit import AuditEntry, AuditLog
+from openpesel.access.group_commit import GroupCommitter
 from openpesel.access.policy import Action, Role, decide, office_for
 from openpesel.errors import InvalidNumber, NotFound, OpenPeselError, PersonNotFound
 from openpesel.number import validate
@@ -96,6 +104,10 @@ class Accountable:
         self.store = store
         self.audit = audit
         self.clock = clock
+        self.committer = GroupCommitter(store, audit)
+        # Entries a read's work added for the people it touched (``audit_people``), by the
+        # read's session: they are committed with the read's own entry, after its work.
+        self._deferred: dict[StoreTransaction, list[AuditEntry]] = {}
 
     def entry(self, access: Access, action: str, outcome: str, touched: Touched) -> AuditEntry:
         """The audit entry of one access, as its principal stated it."""
@@ -108,13 +120,15 @@ class Accountable:
 
     def run(self, access: Access, action: Action, audit_action: str, pesel: str | None,
             work: Work[T], touched: Touched | None = None, writes: bool = True) -> T:
-        """Authorise, run ``work`` and audit it in one transaction.
+        """Authorise, run ``work`` and audit it; the answer comes once its entry is committed.
 
-        A refusal rolls back the work but keeps its audit entry: work that writes
-        is rolled back with its whole transaction, and the entry is written in a
-        fresh one. (A savepoint would do the same at two extra round trips for
-        every write that succeeds, and nearly all do.) Read-only work has nothing
-        to roll back, so its refusal shares the transaction.
+        ``writes=False`` says the work only reads: it runs in a read transaction
+        and its entries are group-committed after it (``GroupCommitter``), a
+        refusal's too. Work that writes appends its entry in its own transaction;
+        a refusal rolls that back but keeps its entry, group-committed on its own.
+        (A savepoint would keep it in the same transaction, at two extra round
+        trips for every write that succeeds, and nearly all do.) A principal the
+        policy denies is audited the same way, having read only whom it named.
         """
         seen = touched or Touched()
         # The audit keeps the canonical spelling: " 44051401359" is the same person's number.
@@ -123,10 +137,12 @@ class Accountable:
         decision = decide(access.principal.role, action, access.purpose, access.legal_basis,
                           access.case_ref)
         if not decision.allowed:
-            with self.store.write() as s:
+            with self.store.read() as s:
                 _identify(s, seen, number)
-                self.audit.append(s, self.entry(access, audit_action, "denied", seen))
+            self._commit(seen, [self.entry(access, audit_action, "denied", seen)])
             raise Forbidden(decision.reason)
+        if not writes:
+            return self._read(access, audit_action, number, work, seen)
         failure: OpenPeselError | None = None
         outcome = "allowed"
         try:
@@ -136,21 +152,42 @@ class Accountable:
                     result = work(s, seen)
                 except NotFound as exc:
                     failure, outcome = exc, "not_found"
+                    raise
                 except OpenPeselError as exc:
                     failure, outcome = exc, "refused"
-                if failure is not None and writes:
-                    raise failure
+                    raise
                 seen.index = self.audit.append(s, self.entry(access, audit_action, outcome,
                                                              seen))
         except OpenPeselError as exc:
-            if exc is not failure:
-                raise
-            with self.store.write() as s:  # the work is rolled back; its refusal is kept
-                seen.index = self.audit.append(s, self.entry(access, audit_action, outcome,
-                                                             seen))
+            if exc is failure:  # the work is rolled back; its refusal is kept
+                self._commit(seen, [self.entry(access, audit_action, outcome, seen)])
+            raise
+        return result
+
+    def _read(self, access: Access, audit_action: str, number: str | None, work: Work[T],
+              seen: Touched) -> T:
+        """Read-only work in a read transaction; its entries group-committed after it."""
+        failure: OpenPeselError | None = None
+        outcome = "allowed"
+        with self.store.read() as s:
+            _identify(s, seen, number)
+            touched = self._deferred[s] = []
+            try:
+                result = work(s, seen)
+            except NotFound as exc:
+                failure, outcome = exc, "not_found"
+            except OpenPeselError as exc:
+                failure, outcome = exc, "refused"
+            finally:
+                del self._deferred[s]
+        self._commit(seen, [*touched, self.entry(access, audit_action, outcome, seen)])
         if failure is not None:
             raise failure
         return result
+
+    def _commit(self, seen: Touched, entries: list[AuditEntry]) -> None:
+        """Group-commit ``entries``, the access's own last; its index is ``seen.index``."""
+        seen.index = self.committer.commit(entries)[-1]
 
     def refuse(self, access: Access, action: Action, audit_action: str, pesel: str | None,
                reason: str) -> NoReturn:
@@ -172,7 +209,11 @@ class Accountable:
         entries = [self.entry(access, action, "allowed",
                               Touched(person_id=person_id, pesel=pesel, fields=list(fields)))
                    for person_id, pesel in people]
-        self.audit.append_many(s, entries)
+        deferred = self._deferred.get(s)
+        if deferred is not None:  # a read's: committed with its own entry, after its work
+            deferred.extend(entries)
+        else:
+            self.audit.append_many(s, entries)
 
     def office(self, access: Access, kind: ev.Kind, pesel: str | None,
                named: ev.Authority | None) -> ev.Authority:

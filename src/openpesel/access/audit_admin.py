@@ -49,7 +49,8 @@ class AuditAdministration:
             by_region = aggregates.alive_by_voivodeship_and_sex(s)
             return {"alive_by_voivodeship_and_sex": by_region,
                     "alive": sum(sum(v.values()) for v in by_region.values())}
-        return self.tx.run(access, Action.READ_AGGREGATES, "aggregate", None, work)
+        return self.tx.run(access, Action.READ_AGGREGATES, "aggregate", None, work,
+                           writes=False)
 
     def dashboard(self, access: Access) -> Dashboard:
         """Totals for the office's dashboard: aggregates only, audited like statistics."""

@@ -82,11 +82,13 @@ class Authentication:
         self.accountable.run(access, Action.MANAGE_USERS, "deactivate-principal", None, work)
         self._cache.clear()
 
-    def principals(self, access: Access) -> list[accounts.Account]:
-        """Every principal (with a resident's TOTP secret): authorised and audited."""
+    def principals(self, access: Access, after: str | None = None,
+                   limit: int | None = None) -> list[accounts.Account]:
+        """Principals by name (with a resident's TOTP secret), a page of ``limit`` after
+        ``after`` or every one: authorised and audited."""
         def work(s: StoreTransaction, seen: Touched) -> list[accounts.Account]:
             seen.fields = ["principals"]
-            return accounts.all_accounts(s)
+            return accounts.all_accounts(s, after, limit)
         return self.accountable.run(access, Action.MANAGE_USERS, "list-principals", None, work,
                                     writes=False)
 

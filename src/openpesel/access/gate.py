@@ -96,6 +96,11 @@ class Gate:
         self.latest_head = self.audit_admin.latest_head
         self.consistency_proof = self.audit_admin.consistency_proof
 
+    def close(self) -> None:
+        """Commit the audit entries still queued (``access/group_commit.py``) and end the
+        committer's thread: the server calls this as it stops."""
+        self.accountable.committer.close()
+
     @property
     def token_ttl(self) -> datetime.timedelta:
         """How long a token issued by ``login`` lasts."""

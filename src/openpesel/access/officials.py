@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,7 +19,7 @@ from openpesel.access.policy import Action
 from openpesel.number import validate
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
-from openpesel.registry.search import Hit, Query
+from openpesel.registry.search import Hits, Query
 from openpesel.registry.service import Register
 from openpesel.storage.session import StoreTransaction
 
@@ -65,24 +65,25 @@ class Officials:
         def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
             seen.fields = ["history"]
             return self.register.history(pesel, session=s)
-        return self.tx.run(access, Action.READ_PERSON, "read", pesel, work)
+        return self.tx.run(access, Action.READ_PERSON, "read", pesel, work, writes=False)
 
-    def search(self, access: Access, query: Query, offset: int = 0) -> list[Hit]:
-        """One page of hits, from ``offset``; each person listed gets an entry of their own.
+    def search(self, access: Access, query: Query, offset: int = 0) -> Hits:
+        """One page of hits, from ``offset`` (or after ``query.after``); each person listed
+        gets an entry of their own.
 
         A hit shows a person's number, name, birth date, sex and place, so a
         search is a read of everyone it lists: their access reports show it.
         Only the page returned is audited, never the hits ranked above it.
         """
-        def work(s: StoreTransaction, seen: Touched) -> list[Hit]:
+        def work(s: StoreTransaction, seen: Touched) -> Hits:
             seen.fields = ["search:" + query.text]
             ranked = self.register.search(replace(query, limit=offset + query.limit), session=s)
-            shown = ranked[offset:]
+            shown = ranked.skip(offset)
             ids = s.holders(h.pesel for h in shown)
             self.tx.audit_people(s, access, "search-hit", ((ids[h.pesel], h.pesel)
                                                            for h in shown), list(HIT_FIELDS))
             return shown
-        return self.tx.run(access, Action.SEARCH, "search", None, work)
+        return self.tx.run(access, Action.SEARCH, "search", None, work, writes=False)
 
     def check_reservation(self, access: Access, pesel: str) -> ReservationCheck:
         """Is this number reserved? The check's audit index is the asker's receipt."""
@@ -169,12 +170,21 @@ class Officials:
         self.tx.run(access, Action.BULK, f"bulk-{what}", None, audited, writes=False)
         return work()
 
-    def export(self, access: Access) -> list[ev.Event]:
-        """The whole log; the export itself is audited, as it discloses everyone."""
-        def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
+    def export(self, access: Access, after: int = 0) -> Iterator[list[ev.Event]]:
+        """The log after ``after``, in chunks read lazily (``Register.export_chunks``).
+
+        The export discloses everyone, so it is authorised and audited as it always
+        was, and before its first event is read: a refused export reads nothing, and
+        one cut off half-way (a client gone, the server stopped) has still left its
+        entry. The audited transaction fixes where the export ends, so what it
+        discloses is the log as it stood when it was audited, however long the
+        reading takes.
+        """
+        def work(s: StoreTransaction, seen: Touched) -> int:
             seen.fields = ["events"]
-            return list(s.iter_events())
-        return self.tx.run(access, Action.BULK, "bulk-export", None, work)
+            return s.log_end()
+        end = self.tx.run(access, Action.BULK, "bulk-export", None, work)
+        return self.register.export_chunks(after, end)
 
 
 def _numbered(s: StoreTransaction,

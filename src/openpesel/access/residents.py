@@ -36,14 +36,14 @@ class Residents:
             record = self.register.show(pesel, session=s)
             seen.pesel, seen.fields = pesel, list(record)
             return record
-        return self.tx.run(access, Action.READ_SELF, "read", child_pesel, work)
+        return self.tx.run(access, Action.READ_SELF, "read", child_pesel, work, writes=False)
 
     def my_children(self, access: Access) -> list[dict[str, Any]]:
         def work(s: StoreTransaction, seen: Touched) -> list[dict[str, Any]]:
             me = self.register.show(own_pesel(s, access), session=s)
             seen.fields = ["links"]
             return [link for link in me["links"] if link["relation"] == "child"]
-        return self.tx.run(access, Action.READ_SELF, "read", None, work)
+        return self.tx.run(access, Action.READ_SELF, "read", None, work, writes=False)
 
     def _minor_child(self, s: StoreTransaction, access: Access, child_pesel: str) -> str:
         me = self.register.show(own_pesel(s, access), session=s)
@@ -60,7 +60,7 @@ class Residents:
         def work(s: StoreTransaction, seen: Touched) -> list[ev.Event]:
             seen.fields = ["history"]
             return self.register.history(own_pesel(s, access), session=s)
-        return self.tx.run(access, Action.READ_SELF, "read", None, work)
+        return self.tx.run(access, Action.READ_SELF, "read", None, work, writes=False)
 
     def reserve(self, access: Access) -> Recorded:
         now = self.clock()
@@ -96,7 +96,7 @@ class Residents:
             entries = self.tx.audit.entries_for(s, person)
             return [(i, e) for i, e in entries if (only is None or e.action == only)
                     and e.principal != access.principal.name]
-        return self.tx.run(access, Action.READ_SELF, "read-audit", None, work)
+        return self.tx.run(access, Action.READ_SELF, "read-audit", None, work, writes=False)
 
     def access_report(self, access: Access, only: str | None = None) -> dict[str, Any]:
         """The signed report of who accessed (or, ``only="check"``, checked) my data: my

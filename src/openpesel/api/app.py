@@ -7,6 +7,9 @@ beside it, so that the API and the web never import each other.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 
 from fastapi import FastAPI, Request, Response
@@ -40,7 +43,7 @@ def create_api(gate: Gate, bucket: TokenBucket, lifespan: Lifespan[FastAPI] | No
         description="Every read or write of personal data names a principal, a role and a "
                     "purpose (X-Purpose), is checked, and leaves an audit entry the person "
                     "concerned can read. Errors are RFC 9457 problem details.",
-        lifespan=lifespan,
+        lifespan=_flushing(gate, lifespan),
     )
     app.state.gate = gate
     app.state.bucket = bucket
@@ -58,3 +61,18 @@ def create_api(gate: Gate, bucket: TokenBucket, lifespan: Lifespan[FastAPI] | No
         app.include_router(module.router, prefix="/api/v1")
     contract.install(app)  # 405 for undeclared methods; the documented event union
     return app
+
+
+def _flushing(gate: Gate, inner: Lifespan[FastAPI] | None) -> Lifespan[FastAPI]:
+    """``inner``, and as the server stops, the audit entries still queued for group commit
+    committed before ``inner`` ends (which signs the last head over them)."""
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if inner is not None:
+                await stack.enter_async_context(inner(app))
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(gate.close)
+    return lifespan

@@ -80,10 +80,14 @@ class EventOut(BaseModel):
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list (``api/paging.py``): no list is ever read whole for a page."""
+
     items: list[T]
-    total: int
     limit: int
-    offset: int
+    offset: int = 0
+    next: str | None = Field(
+        default=None, description="The cursor of the next page (pass it as `cursor`); null "
+                                  "on the last page.")
 
 
 class CheckOut(BaseModel):

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field, WithJsonSchema
 
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, Pesel, PeselPath, RecordedOut, Strict
+from openpesel.api.models import ERRORS, Page, Pesel, PeselPath, RecordedOut, Strict
+from openpesel.api.paging import Cursor, Limit, page_after, scope
 from openpesel.api.routes_fingerprints import FingerOut, Fingers, Scans, scans_of
 
 if TYPE_CHECKING:
@@ -136,8 +137,18 @@ def _case_json(case: Case, detail: bool) -> dict[str, Any]:
 
 @router.get("/cases", summary="The adjudication queue: undecided first, oldest first")
 def cases(a: Purposeful, g: TheGate,
-          all_cases: Annotated[bool, Query(alias="all")] = False) -> list[dict[str, Any]]:
-    return [_case_json(c, False) for c in g.desk.queue(a, all_cases)]
+          all_cases: Annotated[bool, Query(alias="all")] = False, limit: Limit = 100,
+          cursor: Cursor = None) -> Page[dict[str, Any]]:
+    return page_after(g.desk.queue(a, all_cases), _queue_key, lambda c: _case_json(c, False),
+                      cursor, scope("cases", all_cases),
+                      (int, datetime.datetime.fromisoformat, str), limit)
+
+
+def _queue_key(case: Case) -> list[Any]:
+    """Where a case stands in the queue (``dedup.cases.queue``'s order)."""
+    from openpesel.dedup.cases import UNDECIDED  # loaded with the cases, as above
+
+    return [int(case.status not in UNDECIDED), case.opened_at, str(case.case_id)]
 
 
 @router.post("/cases", status_code=201,

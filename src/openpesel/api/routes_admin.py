@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import StreamingResponse
 
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, EventOut, Page, UserIn, UserOut
-from openpesel.api.paging import Limit, Offset
-from openpesel.api.routes_register import event_out
+from openpesel.api.models import ERRORS, Page, UserIn, UserOut
+from openpesel.api.paging import Cursor, Limit, decode, page, scope
+from openpesel.registry.transfer import event_to_json
 
 router = APIRouter(tags=["admin"], responses=ERRORS)
+JSONL = "application/x-ndjson"
 Admin = Annotated[Access, Depends(access)]
 TheGate = Annotated[Gate, Depends(gate)]
 
@@ -24,10 +26,14 @@ def add_user(body: UserIn, a: Admin, g: TheGate) -> UserOut:
                    display_name=body.display_name or body.name, active=True, totp_secret=totp)
 
 
-@router.get("/users", summary="List principals")
-def list_users(a: Admin, g: TheGate) -> list[UserOut]:
-    return [UserOut(name=u.name, role=u.role, display_name=u.display_name, active=u.active)
-            for u in g.principals(a)]
+@router.get("/users", summary="List principals, by name")
+def list_users(a: Admin, g: TheGate, limit: Limit = 100, cursor: Cursor = None
+               ) -> Page[UserOut]:
+    where = scope("users")
+    after = decode(cursor, where, (str,))
+    users = [UserOut(name=u.name, role=u.role, display_name=u.display_name, active=u.active)
+             for u in g.principals(a, None if after is None else after[0], limit)]
+    return page(users, limit, [users[-1].name] if users else None, where)
 
 
 @router.delete("/users/{name}", status_code=204, summary="Deactivate a principal")
@@ -46,11 +52,21 @@ def audit_verify(a: Admin, g: TheGate) -> dict[str, Any]:
     return {"ok": report.ok, "size": report.size, "problems": list(report.problems)}
 
 
-@router.get("/export", tags=["bulk"], summary="The event log, a page at a time")
-def export(a: Admin, g: TheGate, limit: Limit = 100, offset: Offset = 0) -> Page[EventOut]:
-    events = g.export(a)
-    return Page[EventOut](items=[event_out(e) for e in events[offset:offset + limit]],
-                          total=len(events), limit=limit, offset=offset)
+@router.get("/export", tags=["bulk"], response_class=StreamingResponse,
+            summary="The event log as JSON Lines, streamed; resumable after any seq",
+            responses={200: {"content": {JSONL: {}}, "description": (
+                "One event a line, in `seq` order, as `openpesel export` writes it and "
+                "`POST /import` reads it. The log is read in chunks as the body is sent, "
+                "never whole; a body cut short resumes with `after_seq` set to the `seq` "
+                "of its last whole line.")}})
+def export(a: Admin, g: TheGate, after_seq: Annotated[int, Query(
+        ge=0, le=2**63 - 1, description="Only events after this seq.")] = 0
+           ) -> StreamingResponse:
+    # Authorised and audited here, before the response starts: a refusal is a 403, not a
+    # stream cut short. Each chunk is then read and encoded on the thread pool.
+    chunks = g.export(a, after_seq)
+    return StreamingResponse(("".join(event_to_json(e) + "\n" for e in chunk)
+                              for chunk in chunks), media_type=JSONL)
 
 
 @router.post("/import", tags=["bulk"], summary="Replay an exported JSONL log (all or nothing)")

@@ -10,8 +10,8 @@ from openpesel.access.gate import Access, Gate, access_report
 from openpesel.access.report import to_pdf
 from openpesel.api.deps import access, gate
 from openpesel.api.models import ERRORS, EventOut, Page, PeselPath, RecordedOut, WithdrawIn
-from openpesel.api.paging import Limit, Offset, page
-from openpesel.api.routes_register import event_out
+from openpesel.api.paging import Cursor, Limit
+from openpesel.api.routes_register import events_page
 
 router = APIRouter(prefix="/me", tags=["me"], responses=ERRORS)
 Mine = Annotated[Access, Depends(access)]
@@ -24,8 +24,9 @@ def my_record(a: Mine, g: TheGate) -> dict[str, Any]:
 
 
 @router.get("/history", summary="My timeline")
-def my_history(a: Mine, g: TheGate, limit: Limit = 100, offset: Offset = 0) -> Page[EventOut]:
-    return page([event_out(e) for e in g.my_history(a)], limit, offset)
+def my_history(a: Mine, g: TheGate, limit: Limit = 100, cursor: Cursor = None
+               ) -> Page[EventOut]:
+    return events_page(g.my_history(a), f"me:{a.principal.name}", cursor, limit)
 
 
 @router.get("/children", summary="My children (links to their records while they are minors)")

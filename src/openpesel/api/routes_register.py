@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,7 +23,16 @@ from openpesel.api.models import (
     TokenOut,
     TokenRequest,
 )
-from openpesel.api.paging import Limit, Offset, SearchOffset, page
+from openpesel.api.paging import (
+    Cursor,
+    Limit,
+    SearchOffset,
+    check_offset,
+    decode,
+    page,
+    page_after,
+    scope,
+)
 from openpesel.number import get_birth_date, get_sex, validate
 from openpesel.registry import events as ev
 from openpesel.registry.events import PESEL_SCHEMA
@@ -82,10 +92,16 @@ def search_persons(
     year: Annotated[int | None, Query(ge=1800, le=2299)] = None,
     sex: Annotated[str | None, Query(pattern="^[FM]$")] = None,
     teryt: Annotated[str | None, Query(pattern=r"^\d{2,7}$")] = None,
-    limit: Limit = 20, offset: SearchOffset = 0,
+    limit: Limit = 20, offset: SearchOffset = 0, cursor: Cursor = None,
 ) -> Page[Hit]:
-    hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=limit), offset=offset)
-    return Page[Hit](items=hits, total=offset + len(hits), limit=limit, offset=offset)
+    check_offset(offset, cursor)
+    where = scope("persons", q, born, year, sex, teryt)
+    after = decode(cursor, where, (float, datetime.date.fromisoformat, uuid.UUID))
+    hits = g.search(a, SearchQuery(q, born, year, sex, teryt, limit=limit,
+                                   after=None if after is None else (after[0], after[1],
+                                                                     after[2])),
+                    offset=offset)
+    return page(list(hits), limit, hits.last, where, offset)
 
 
 @router.get("/persons/{pesel}", tags=["persons"],
@@ -99,8 +115,14 @@ def read_person(pesel: PeselPath, a: Purposeful, g: TheGate, as_of: datetime.dat
 
 @router.get("/persons/{pesel}/history", tags=["persons"], summary="A person's timeline")
 def person_history(pesel: PeselPath, a: Purposeful, g: TheGate, limit: Limit = 100,
-                   offset: Offset = 0) -> Page[EventOut]:
-    return page([event_out(e) for e in g.history(a, pesel)], limit, offset)
+                   cursor: Cursor = None) -> Page[EventOut]:
+    return events_page(g.history(a, pesel), f"history:{pesel}", cursor, limit)
+
+
+def events_page(events: list[ev.Event], about: str, cursor: str | None,
+                limit: int) -> Page[EventOut]:
+    """A page of one person's timeline, by ``seq``."""
+    return page_after(events, lambda e: [e.seq], event_out, cursor, scope(about), (int,), limit)
 
 
 @router.post("/events", tags=["events"], status_code=201,

@@ -24,6 +24,7 @@ from openpesel.access.signing import configured_key
 from openpesel.config import Settings
 from openpesel.errors import NotInitialised
 from openpesel.registry.service import Register
+from openpesel.storage.engine import PoolSize
 from openpesel.storage.store import Store
 
 __all__ = ["audit_log", "build_gate", "open_register", "open_store"]
@@ -31,7 +32,9 @@ __all__ = ["audit_log", "build_gate", "open_register", "open_store"]
 
 def open_store(settings: Settings) -> Store:
     """The store the settings name, as it is: ``restore`` fills an empty one."""
-    return Store(settings.url())
+    return Store(settings.url(), replica_url=settings.replica_url,
+                 pool=PoolSize(settings.pool_size, settings.pool_overflow,
+                               settings.pool_timeout_s))
 
 
 def open_register(settings: Settings, *, create: bool = False) -> Register:

@@ -211,10 +211,10 @@ def export(output: Annotated[Path | None, typer.Option("--output", "-o")] = None
     """Write the whole event log as JSON Lines (to stdout by default)."""
     with clear_errors():
         gate, access = operator()
-        events = gate.export(access)
+        chunks = gate.export(access)  # the API's iterator: a chunk at a time, never the log
         with output.open("w", encoding="utf-8") if output else nullcontext(sys.stdout) as fh:
-            for e in events:
-                fh.write(event_to_json(e) + "\n")
+            for chunk in chunks:
+                fh.writelines(event_to_json(e) + "\n" for e in chunk)
 
 
 def _lines(file: Path) -> list[str]:

@@ -41,15 +41,22 @@ def add(s: StoreTransaction, account: Account, now: datetime.datetime) -> None:
 
 def find(s: StoreTransaction, name: str) -> Account | None:
     row = s.conn.execute(select(t.principals).where(t.principals.c.name == name)).first()
-    if row is None:
-        return None
+    return None if row is None else _account(row)
+
+
+def _account(row: Any) -> Account:
     return Account(row.name, row.role, row.display_name, row.secret_hash, row.totp_secret,
                    row.person_id, row.active)
 
 
-def all_accounts(s: StoreTransaction) -> list[Account]:
-    rows = s.conn.execute(select(t.principals.c.name).order_by(t.principals.c.name)).scalars()
-    return [a for a in (find(s, n) for n in rows) if a is not None]
+def all_accounts(s: StoreTransaction, after: str | None = None,
+                 limit: int | None = None) -> list[Account]:
+    """Principals by name, after ``after``, at most ``limit`` (a page: one index range)."""
+    p = t.principals.c
+    query = select(t.principals).order_by(p.name).limit(limit)
+    if after is not None:
+        query = query.where(p.name > after)
+    return [_account(r) for r in s.conn.execute(query)]
 
 
 def deactivate(s: StoreTransaction, name: str) -> bool:

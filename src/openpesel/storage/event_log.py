@@ -29,6 +29,10 @@ _APPEND_UNLESS_HELD = RawSql("""INSERT INTO events (person_id, kind, payload, ef
                           *_APPEND.columns, _a.pesel)
 _EVENTS_FOR = select(t.events).where(t.events.c.person_id == bindparam("pid")).order_by(
     t.events.c.seq)
+_CHUNK = {bounded: select(t.events).where(
+    _e.seq > bindparam("after"), *([_e.seq <= bindparam("through")] if bounded else [])
+).order_by(_e.seq).limit(bindparam("limit")) for bounded in (False, True)}
+"""One keyset chunk of the log, with or without an upper bound, built once."""
 
 
 def utc(moment: datetime.datetime | None) -> datetime.datetime | None:
@@ -79,16 +83,28 @@ class EventLog(Transaction):
         return [row_to_event(r) for r in self.conn.execute(_EVENTS_FOR, {"pid": person_id})]
 
     def iter_events(self, batch: int = 5000) -> Iterator[ev.Event]:
+        """The whole log in order, ``batch`` events a statement (``events_after``)."""
         last = 0
-        while True:
-            rows = self.conn.execute(
-                select(t.events).where(t.events.c.seq > last).order_by(t.events.c.seq).limit(batch)
-            ).all()
-            if not rows:
-                return
-            for r in rows:
-                yield row_to_event(r)
-            last = rows[-1].seq
+        while chunk := self.events_after(last, batch):
+            yield from chunk
+            last = chunk[-1].seq
+
+    def events_after(self, after: int, limit: int, through: int | None = None) -> list[ev.Event]:
+        """The next ``limit`` events after ``after`` (up to ``through``), by keyset.
+
+        ``seq > after ORDER BY seq LIMIT n`` is one range of the primary key however
+        deep it starts, where an offset would read and drop every event before it: so
+        an export, or a caller resuming one, costs the same for its last chunk as for
+        its first, and no more than one chunk is ever held."""
+        params: dict[str, Any] = {"after": after, "limit": limit}
+        if through is not None:
+            params["through"] = through
+        rows = self.conn.execute(_CHUNK[through is not None], params).all()
+        return [row_to_event(r) for r in rows]
+
+    def log_end(self) -> int:
+        """The log's last ``seq`` (0 when empty): an export's end, fixed when it is audited."""
+        return int(self.conn.execute(select(func.coalesce(func.max(_e.seq), 0))).scalar_one())
 
     def has_events(self) -> bool:
         """Whether the log holds anything: one index probe, where a count reads it all."""

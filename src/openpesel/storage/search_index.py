@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     union_all,
 )
@@ -49,6 +50,7 @@ from openpesel.storage.driver import Transaction
 __all__ = [
     "NameSearch",
     "PostgresNameSearch",
+    "best",
     "count_bearers",
     "count_residents",
     "gather",
@@ -120,12 +122,15 @@ def count_residents(conn: Connection, where: Narrowing, cap: int) -> int:
 
 
 @cache
-def _walk(others: int, place: bool) -> Select[Any]:
+def _walk(others: int, place: bool, resumed: bool = False) -> Select[Any]:
     d = name_keys.alias("d")
     query = select(d.c.birth_date, d.c.person_id).distinct().where(
         d.c.name_norm == bindparam("name"), d.c.sex == bindparam("sex"),
         d.c.birth_date >= bindparam("born_from"), d.c.birth_date <= bindparam("born_to"),
         d.c.role.in_(bindparam("roles", expanding=True)))
+    if resumed:  # after a (birth date, id) key; born_from is no earlier than its date
+        query = query.where(or_(d.c.birth_date > bindparam("after_born"),
+                                d.c.person_id > bindparam("after_id")))
     if place:  # before the probes: read from the entry, it is the cheaper test
         query = query.where(d.c.teryt >= bindparam("teryt_from"),
                             d.c.teryt < bindparam("teryt_to"))
@@ -140,22 +145,27 @@ def _walk(others: int, place: bool) -> Select[Any]:
 
 def walk(conn: Connection, driver: tuple[str, Sequence[str]],
          others: Sequence[tuple[str, Sequence[str]]], sex: str, where: Narrowing,
-         limit: int) -> list[Key]:
+         limit: int, after: Key | None = None) -> list[Key]:
     """The first ``limit`` bearers, by birth date and id, of the (name, roles) ``driver``
-    of one sex who also carry every (name, roles) of ``others`` and pass the filters.
+    of one sex who also carry every (name, roles) of ``others`` and pass the filters;
+    with ``after``, the first after that (birth date, id) key.
 
     The database walks the driver's index range in order and probes the others
     per bearer, so the cost is the number of bearers it passes over before the
-    page is full (or the range ends), not the number of bearers.
+    page is full (or the range ends), not the number of bearers. A walk resumed
+    ``after`` a key starts its range there: a deep page costs what the first does.
     """
+    born_from = where.born_from if after is None else max(where.born_from, after[0])
     params: dict[str, Any] = {
         "name": driver[0], "roles": list(driver[1]), "sex": sex,
-        "born_from": where.born_from, "born_to": where.born_to, "limit": limit}
+        "born_from": born_from, "born_to": where.born_to, "limit": limit}
+    if after is not None:
+        params["after_born"], params["after_id"] = after
     for i, (name, roles) in enumerate(others):
         params[f"name{i}"], params[f"roles{i}"] = name, list(roles)
     if where.teryt is not None:
         params["teryt_from"], params["teryt_to"] = where.teryt_range()
-    query = _walk(len(others), where.teryt is not None)
+    query = _walk(len(others), where.teryt is not None, after is not None)
     return [(r.birth_date, r.person_id) for r in conn.execute(query, params)]
 
 
@@ -201,7 +211,13 @@ def _gather(options: tuple[int, ...], arms: int, place: bool) -> Select[Any]:
             inner = arm.subquery(f"s{j}")
             parts.append(select(inner.c.person_id, inner.c.sex, inner.c.birth_date))
         d = union_all(*parts).subquery("d")
-    columns: list[Any] = [d.c.person_id, d.c.birth_date]
+    query = select(d.c.person_id, d.c.birth_date, *_carried(d, options)).select_from(d)
+    return query if gate is None else query.where(gate)
+
+
+def _carried(d: Any, options: tuple[int, ...]) -> list[Any]:
+    """Per word, the index of the first of its options the person of ``d`` carries."""
+    columns: list[Any] = []
     for w, count in enumerate(options):
         whens: list[tuple[Any, Any]] = []
         for i in range(count):
@@ -212,8 +228,13 @@ def _gather(options: tuple[int, ...], arms: int, place: bool) -> Select[Any]:
                 o.c.role.in_(bindparam(f"roles{w}_{i}", expanding=True)))
             whens.append((carries, literal_column(str(i))))
         columns.append(case(*whens).label(f"w{w}"))
-    query = select(*columns).select_from(d)
-    return query if gate is None else query.where(gate)
+    return columns
+
+
+def _option_params(options: Sequence[Sequence[NameKey]]) -> dict[str, Any]:
+    return {key: value for w, keys in enumerate(options)
+            for i, (name, roles) in enumerate(keys)
+            for key, value in ((f"name{w}_{i}", name), (f"roles{w}_{i}", list(roles)))}
 
 
 def gather(conn: Connection, driver: Sequence[str] | None,
@@ -241,12 +262,30 @@ def gather(conn: Connection, driver: Sequence[str] | None,
     arms = [(name, sex) for name in driver or () for sex in where.sexes]
     for j, (name, sex) in enumerate(arms):
         params[f"driver{j}"], params[f"sex{j}"] = name, sex
-    for w, keys in enumerate(options):
-        for i, (name, roles) in enumerate(keys):
-            params[f"name{w}_{i}"], params[f"roles{w}_{i}"] = name, list(roles)
+    params.update(_option_params(options))
     query = _gather(tuple(len(keys) for keys in options), len(arms), where.teryt is not None)
     rows = list(conn.execute(query, params))
     return None if driver is not None and len(rows) >= cap else rows
+
+
+@cache
+def _best(options: tuple[int, ...]) -> Select[Any]:
+    p = schema.persons.c
+    d = select(p.person_id, p.sex, p.birth_date).where(
+        p.person_id.in_(bindparam("ids", expanding=True))).subquery("d")
+    return select(d.c.person_id, *_carried(d, options)).select_from(d)
+
+
+def best(conn: Connection, ids: Sequence[uuid.UUID],
+         options: Sequence[Sequence[NameKey]]) -> dict[uuid.UUID, tuple[int | None, ...]]:
+    """For each of these people, per word the index of the first of its ``options`` they
+    carry (None if none): what ``gather`` tells of its bearers, for people already known,
+    so a search resumed after a cursor can tell who ranked before it."""
+    if not ids:
+        return {}
+    params = {"ids": list(ids), **_option_params(options)}
+    rows = conn.execute(_best(tuple(len(keys) for keys in options)), params)
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 @cache
@@ -277,8 +316,12 @@ class _BoundIndex:
         return count_residents(self.conn, where, cap)
 
     def walk(self, driver: NameKey, others: Sequence[NameKey], sex: str, where: Narrowing,
-             limit: int) -> list[Key]:
-        return walk(self.conn, driver, others, sex, where, limit)
+             limit: int, after: Key | None = None) -> list[Key]:
+        return walk(self.conn, driver, others, sex, where, limit, after)
+
+    def best(self, ids: Sequence[uuid.UUID], options: Sequence[Sequence[NameKey]]
+             ) -> dict[uuid.UUID, tuple[int | None, ...]]:
+        return best(self.conn, ids, options)
 
     def gather(self, driver: Sequence[str] | None, options: Sequence[Sequence[NameKey]],
                where: Narrowing, cap: int) -> list[Any] | None:
