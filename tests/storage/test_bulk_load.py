@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import json
 import os
 import re
 import signal

@@ -79,7 +79,7 @@ def test_the_register_writes_packed_rows_a_fraction_of_their_json(register: Regi
     event(register, ev.Kind.ID_CARD_ISSUED, anna.pesel, "2020-01-01", ev.Authority.GMINA,
           number="ABC123456", valid_until="2030-01-01")
     assert _all_packed(register.store)
-    records, payloads = _texts(register.store)
+    records, _ = _texts(register.store)
     (stored,) = _raw(register.store, "SELECT record FROM persons")
     assert len(bytes(stored[0])) * 3 < len(next(iter(records.values())))
     assert register.show(anna.pesel)["first_names"] == ["Anna"]
