@@ -107,7 +107,11 @@ COMMANDS = [json.dumps(c, ensure_ascii=False) for c in [
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An initialised, empty register file, copied for each example."""
     path = tmp_path_factory.mktemp("pristine") / "register.sqlite"
-    Store(f"sqlite:///{path}").initialise()
+    store = Store(f"sqlite:///{path}")
+    store.initialise()
+    # Closing the last connection checkpoints the WAL into the file: a copy of the file
+    # alone, taken while a connection is open, may hold no tables at all.
+    store.dispose()
     return path
 
 
