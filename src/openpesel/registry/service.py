@@ -21,7 +21,7 @@ from typing_extensions import TypeVar
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import validate
 from openpesel.registry import events as ev
-from openpesel.registry.as_of import links_then
+from openpesel.registry.as_of import record_now, record_then
 from openpesel.registry.checks import (
     check_authority,
     check_correction,
@@ -342,24 +342,18 @@ class Register(Generic[StoreT]):
         with self._in(session) as s:
             if as_of is None and known_at is None:  # the hot path: one statement
                 number = validate(pesel)
-                current = s.current(number)
-                if current is None:
+                shown = record_now(s, number)
+                if shown is None:
                     raise PersonNotFound(f"No person with PESEL {number} is in the register.")
-                record = current.record
-                links = [(rel, o) for rel, o, _ in current.links]
-                others = {o: relative for _, o, relative in current.links}
+                record, links = shown
             else:
-                person_id = self.resolve(pesel, s)
-                state = fold(s.events_for(person_id), as_of, known_at)
-                record = state.to_json() if state else None
-                links, others = ([], {}) if state is None else links_then(
-                    s, state, as_of, known_at)
-            if record is None:
-                when = f" on {as_of}" if as_of else ""
-                known = f" as known at {known_at:%Y-%m-%d %H:%M:%S}" if known_at else ""
-                raise PersonNotFound(f"PESEL {pesel} was not in the register{when}{known}.")
-        record["links"] = [{"relation": rel, "pesel": others[o].pesel, "name": others[o].name}
-                           for rel, o in links if o in others]
+                record, links = record_then(s, self.resolve(pesel, s), as_of, known_at)
+        if record is None:
+            when = f" on {as_of}" if as_of else ""
+            known = f" as known at {known_at:%Y-%m-%d %H:%M:%S}" if known_at else ""
+            raise PersonNotFound(f"PESEL {pesel} was not in the register{when}{known}.")
+        record["links"] = [{"relation": rel, "pesel": r.pesel, "name": r.name}
+                           for rel, r in links]
         return record
 
     def search(self, query: Query, session: RegisterSession | None = None) -> Hits:
