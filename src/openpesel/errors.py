@@ -53,7 +53,9 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.HELD_FOR_EXAMINER: "a registration held for a fingerprint examiner",
     ExitCode.AUDIT_BROKEN: "the audit log does not verify",
     ExitCode.NO_MATCH: "fingerprints do not match (verify)",
-    ExitCode.CANNOT_SERVE: "the server cannot start (the port is taken, or several workers on SQLite)",
+    ExitCode.CANNOT_SERVE: (
+        "the server cannot start (the port is taken, or several workers on SQLite)"
+    ),
 }
 """What each exit code means, as ``openpesel --help`` and the README list them."""
 
