@@ -64,7 +64,8 @@ class Gate:
         self.authenticate = self.auth.authenticate
         self.revoke = self.auth.revoke
 
-        self.officials = Officials(self.accountable, register, lambda: self.fingerprints)
+        self.officials = Officials(self.accountable, register, lambda: self.fingerprints,
+                                   lambda: self.desk.service)
         self.show = self.officials.show
         self.history = self.officials.history
         self.search = self.officials.search

@@ -26,6 +26,7 @@ from openpesel.storage.session import StoreTransaction
 if TYPE_CHECKING:
     from openpesel.biometrics import Verdict
     from openpesel.dedup.enrolment import Enrolment, FingerprintService, Scan
+    from openpesel.dedup.service import DedupService
 
 T = TypeVar("T")
 
@@ -45,11 +46,14 @@ class Officials:
     """The offices' use cases over one register; fingerprints are built on first use."""
 
     def __init__(self, accountable: Accountable, register: Register,
-                 fingerprints: Callable[[], FingerprintService]) -> None:
+                 fingerprints: Callable[[], FingerprintService],
+                 screening: Callable[[], DedupService] | None = None) -> None:
         self.tx = accountable
         self.register = register
         self.clock = accountable.clock
         self._fingerprints = fingerprints
+        self._screening = screening
+        """De-duplication, which screens an enrolment (none: enrolments are not screened)."""
 
     # -- reading ---------------------------------------------------------
 
@@ -126,8 +130,18 @@ class Officials:
 
         def work(s: StoreTransaction, seen: Touched) -> Enrolment:
             seen.fields = [f"finger:{scan.finger}" for scan in scans]
-            return self._fingerprints().enrol(s, pesel, scans, missing, office, document_ref,
-                                              accept_low_quality=accept_low_quality)
+            if self._screening is None:
+                return self._fingerprints().enrol(s, pesel, scans, missing, office,
+                                                  document_ref,
+                                                  accept_low_quality=accept_low_quality)
+            done = self._screening().enrol(s, pesel, scans, missing, office, document_ref,
+                                           access.principal.name, accept_low_quality)
+            if done.case_id is not None:
+                seen.fields.append(f"case:{done.case_id}")
+                self.tx.audit_people(s, access, "dedup-candidate",
+                                     [(p, None) for p in dict.fromkeys(done.suspects)],
+                                     [f"case:{done.case_id}"])
+            return done
         return self.tx.run(access, Action.RECORD, "enrol", pesel, work)
 
     def verify_fingerprint(self, access: Access, pesel: str, scan: Scan,

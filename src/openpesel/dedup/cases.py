@@ -18,7 +18,7 @@ import datetime
 import enum
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from openpesel.errors import CaseNotFound, InvalidEvent, RegisterError
@@ -82,6 +82,29 @@ class Suspect:
 
 
 @dataclass(frozen=True)
+class HeldMatch:
+    """Another case whose fingers reached the threshold against this case's subject.
+
+    A held application is in no gallery (it has no number yet), so screening
+    also searches the undecided applications' fingers; a hit holds the new
+    application too and links the two cases both ways (``link_held``).
+    """
+
+    case_id: uuid.UUID
+    score: float
+    fingers: tuple[tuple[int, float], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case_id": str(self.case_id), "score": self.score,
+                "fingers": [{"finger": f, "score": sc} for f, sc in self.fingers]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HeldMatch:
+        return cls(uuid.UUID(data["case_id"]), float(data["score"]),
+                   tuple((int(f["finger"]), float(f["score"])) for f in data["fingers"]))
+
+
+@dataclass(frozen=True)
 class Ruling:
     decision: Decision
     comment: str
@@ -107,6 +130,8 @@ class Case:
     subject's pesel and person_id."""
     suspects: tuple[Suspect, ...]
     rulings: tuple[Ruling, ...] = field(default=())
+    held: tuple[HeldMatch, ...] = field(default=())
+    """Other cases with the subject's fingers: found at screening, or found it since."""
 
     @property
     def status(self) -> Status:
@@ -152,6 +177,7 @@ class Case:
                 "missing": enrolment.get("missing", [])}
         return self.summary() | {
             "subject_detail": subject, "suspects": [x.to_json() for x in self.suspects],
+            "held": [h.to_json() for h in self.held],
             "decisions": [{"decision": r.decision.value, "comment": r.comment, "by": r.by,
                            "at": r.at.isoformat(), "candidate": r.candidate,
                            "evidence": r.evidence, "first_opinion": r.first_opinion,
@@ -165,10 +191,10 @@ def _who(case: Case) -> str:
     return f"{' '.join(p['first_names'])} {p['family_name']}, born {p['birth_date']}"
 
 
-def opened_body(origin: Origin, subject: dict[str, Any], suspects: Sequence[Suspect]
-                ) -> dict[str, Any]:
+def opened_body(origin: Origin, subject: dict[str, Any], suspects: Sequence[Suspect],
+                held: Sequence[HeldMatch] = ()) -> dict[str, Any]:
     return {"origin": origin.value, "subject": subject,
-            "suspects": [s.to_json() for s in suspects]}
+            "suspects": [s.to_json() for s in suspects], "held": [h.to_json() for h in held]}
 
 
 def decided_body(decision: Decision, comment: str, candidate: str | None,
@@ -186,7 +212,8 @@ def fold(case_id: uuid.UUID, entries: Iterable[Any]) -> Case:
         if e.kind == "opened":
             b = e.body
             case = Case(case_id, Origin(b["origin"]), e.at, e.principal, b["subject"],
-                        tuple(Suspect.from_json(x) for x in b["suspects"]))
+                        tuple(Suspect.from_json(x) for x in b["suspects"]),
+                        held=tuple(HeldMatch.from_json(x) for x in b.get("held", ())))
         elif e.kind == "decided":
             b = e.body
             rulings.append(Ruling(Decision(b["decision"]), b["comment"], e.principal, e.at,
@@ -194,8 +221,7 @@ def fold(case_id: uuid.UUID, entries: Iterable[Any]) -> Case:
                                   b.get("evidence"), bool(b.get("first_opinion", False))))
     if case is None:
         raise CaseNotFound(f"No adjudication case {case_id}.")
-    return Case(case.case_id, case.origin, case.opened_at, case.opened_by, case.subject,
-                case.suspects, tuple(rulings))
+    return replace(case, rulings=tuple(rulings))
 
 
 def fold_all(entries: Iterable[Any]) -> list[Case]:
@@ -203,6 +229,49 @@ def fold_all(entries: Iterable[Any]) -> list[Case]:
     for e in entries:
         by_case.setdefault(e.case_id, []).append(e)
     return [fold(case_id, group) for case_id, group in by_case.items()]
+
+
+def identity(case: Case) -> tuple[str, uuid.UUID] | None:
+    """The register's record a case's subject is now, if it has one.
+
+    A registered subject is their record; a held application gets one when a
+    final decision records it (released) or links it (same). Outcomes written
+    before they named the person carry no ``person_id`` and give none.
+    """
+    if case.origin is Origin.REGISTERED:
+        return str(case.subject["pesel"]), uuid.UUID(case.subject["person_id"])
+    final = [r for r in case.rulings
+             if r.decision is not Decision.INCONCLUSIVE and not r.first_opinion]
+    if final and final[-1].outcome.get("pesel") and final[-1].outcome.get("person_id"):
+        return str(final[-1].outcome["pesel"]), uuid.UUID(final[-1].outcome["person_id"])
+    return None
+
+
+def link_held(cases: Iterable[Case]) -> dict[uuid.UUID, Case]:
+    """Every case by id, with its held matches made mutual and turned into suspects.
+
+    A screening writes only the later case's half of a match; here the earlier
+    case learns of it too. Once one side of a match is a record of the register
+    (registered, released or linked), it becomes a candidate ("held-match") of
+    the other, so an examiner can decide "same" on it as on any candidate.
+    """
+    by_id = {c.case_id: c for c in cases}
+    held: dict[uuid.UUID, dict[uuid.UUID, HeldMatch]] = {k: {} for k in by_id}
+    for case in by_id.values():
+        for m in case.held:
+            if m.case_id in by_id:
+                held[case.case_id].setdefault(m.case_id, m)
+                held[m.case_id].setdefault(case.case_id, replace(m, case_id=case.case_id))
+    out = {}
+    for key, case in by_id.items():
+        suspects = list(case.suspects)
+        for other, m in held[key].items():
+            found = identity(by_id[other])
+            if found is not None and found[0] not in {x.pesel for x in suspects}:
+                suspects.append(Suspect(found[0], found[1], m.score, len(suspects) + 1,
+                                        m.fingers, ("held-match",)))
+        out[key] = replace(case, suspects=tuple(suspects), held=tuple(held[key].values()))
+    return out
 
 
 def queue(cases: Iterable[Case], include_decided: bool = False) -> list[Case]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -70,6 +71,9 @@ class Prepared:
 class Enrolment:
     recorded: Recorded
     fingers: list[FingerResult]
+    case_id: uuid.UUID | None = None
+    """The case screening opened: the fingers are someone else's too (``DedupService.enrol``)."""
+    suspects: tuple[uuid.UUID, ...] = ()
 
 
 class FingerprintService:
@@ -112,7 +116,13 @@ class FingerprintService:
               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
               *, accept_low_quality: bool = False,
               effective: datetime.date | None = None) -> Enrolment:
-        assessed = self.usable(scans, accept_low_quality)
+        return self.record(s, pesel, self.usable(scans, accept_low_quality), missing, authority,
+                           document_ref, effective)
+
+    def record(self, s: StoreTransaction, pesel: str, assessed: Sequence[Prepared],
+               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
+               effective: datetime.date | None = None) -> Enrolment:
+        """Record fingers already assessed (``usable``): their images, then the event."""
         payload = self.payload(assessed, missing)
         done = self.register.record_in(s, Command(ev.Kind.FINGERPRINTS_ENROLLED, payload,
                                                   authority, document_ref, pesel, effective))

@@ -8,6 +8,21 @@ made by another process (another API worker, the console) are seen too, and
 a number change, a correction or a link moves or drops the person's entry.
 People found to be someone's duplicate leave it: their fingers are the
 survivor's, and one person should be one candidate.
+
+It follows commits, not just event numbers. Catching up means "the events
+numbered after the last one read", which is only sound if those events commit
+in the order of their numbers. On PostgreSQL numbers are taken at insert and a
+transaction may commit after a later-numbered one; so every transaction that
+appends a gallery event holds the gallery lock until it commits
+(``ev.GALLERY_KINDS``, ``storage/event_log.py``), and what any reader sees of
+those events is always a prefix of their numbers. Of the designs in issue 18
+this one was chosen over a snapshot watermark (``pg_snapshot_xmin`` with each
+row's ``xmin``: no index can serve it on the log, and a sequence value taken
+before its transaction has an id escapes it) and over a commit-ordered feed
+table (a migration, a trigger and a second write per event, for the same
+ordering). Screening takes the same lock before it searches
+(``DedupService``), so of two registrations of one finger the second always
+searches a gallery that holds the first.
 """
 
 from __future__ import annotations
@@ -27,9 +42,7 @@ if TYPE_CHECKING:
     from openpesel.biometrics import FingerprintTemplate
     from openpesel.biometrics.identification import Candidate, Gallery, SubjectInfo
 
-WATCHED = frozenset({ev.Kind.FINGERPRINTS_ENROLLED, ev.Kind.SEX_CHANGED,
-                     ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED, ev.Kind.IDENTITY_LINKED,
-                     ev.Kind.CORRECTED})
+WATCHED = ev.GALLERY_KINDS
 """Events that can add, move or drop a gallery entry."""
 
 
@@ -59,6 +72,10 @@ class RegisterGallery:
         self._keys: dict[uuid.UUID, str] = {}
         self._seen = -1
         self._lock = threading.RLock()
+
+    def new_gallery(self) -> Gallery:
+        """An empty gallery of this one's kind (the held applications' of a screening)."""
+        return self._new()
 
     def _new(self) -> Gallery:
         if self._factory is not None:

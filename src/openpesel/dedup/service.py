@@ -7,7 +7,12 @@ or not at all.
 
 The screening follows MOSIP's order: a demographic check (close name, same
 birth date and sex, through the register's own search), then a 1:N search
-of everyone enrolled. A biometric hit at or above ``threshold`` is a
+of everyone enrolled and of the held applications (``dedup/held.py``). It
+runs under the gallery lock, held until the registration commits
+(``dedup/gallery.py`` says why): two registrations of one finger at the same
+moment are screened one after the other, so the second finds the first. An
+enrolment on a registered person is screened the same way, and a hit opens a
+case between the two records. A biometric hit at or above ``threshold`` is a
 suspect; so is a demographic hit that cannot be cleared by fingerprints
 (nobody enrolled them). A demographic hit whose enrolled fingers did not
 come near the probe is cleared without an examiner.
@@ -18,13 +23,14 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from openpesel.biometrics import parameters as bp
 from openpesel.dedup import cases as c
 from openpesel.dedup.evidence import Evidence, Side
 from openpesel.dedup.gallery import RegisterGallery, decode, latest_fingers
+from openpesel.dedup.held import held_matches
 from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.checks import check_authority
@@ -42,7 +48,13 @@ if TYPE_CHECKING:
 
     from openpesel.biometrics import FingerprintTemplate
     from openpesel.biometrics.identification import Candidate
-    from openpesel.dedup.enrolment import FingerprintService, FingerResult, Prepared, Scan
+    from openpesel.dedup.enrolment import (
+        Enrolment,
+        FingerprintService,
+        FingerResult,
+        Prepared,
+        Scan,
+    )
 
 DEDUP_THRESHOLD = bp.THRESHOLDS_BY_FMR[0.0001]
 """A finger (or the fused score) at or above this makes a suspect: the strictest calibrated
@@ -72,6 +84,8 @@ class Screened:
     case_id: uuid.UUID | None
     suspects: tuple[c.Suspect, ...]
     fingers: tuple[FingerResult, ...]
+    held: tuple[c.HeldMatch, ...] = ()
+    """Held applications with the same fingers (they hold this one too)."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +114,12 @@ class DedupService:
         birth = self._check(app)
         assessed = self.fingerprints.usable(scans, accept_low_quality)
         probe = decode({p.result.finger: p.template for p in assessed})
+        s.lock_gallery()  # until commit: a registration of the same finger waits, then finds us
         suspects = self._screen(s, birth, probe)
+        held = self._held(s, probe)
         fingers = tuple(p.result for p in assessed)
         enrolment = self.fingerprints.payload(assessed, missing)
-        if not suspects:
+        if not suspects and not held:
             return Screened(self._record(s, app, enrolment), None, (), fingers)
         subject = {"kind": app.kind.value, "payload": birth.model_dump(mode="json",
                                                                      exclude_none=True),
@@ -113,8 +129,40 @@ class DedupService:
                    "enrolment": enrolment}
         case_id = uuid.uuid4()
         log.append_entry(s, case_id, "opened", self.clock(), by,
-                         c.opened_body(c.Origin.APPLICATION, subject, suspects))
-        return Screened(None, case_id, tuple(suspects), fingers)
+                         c.opened_body(c.Origin.APPLICATION, subject, suspects, held))
+        return Screened(None, case_id, tuple(suspects), fingers, tuple(held))
+
+    def enrol(self, s: StoreTransaction, pesel: str, scans: Sequence[Scan],
+              missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
+              by: str, accept_low_quality: bool = False) -> Enrolment:
+        """Fingers taken from a registered person (an ID card), screened like a registration.
+
+        The enrolment is recorded whatever is found: the person is in the register
+        already, and holding their card would not undo that. Fingers that reach
+        the threshold against another record, or a held application, open a case
+        between the two, for an examiner to decide as any other.
+        """
+        assessed = self.fingerprints.usable(scans, accept_low_quality)
+        probe = decode({p.result.finger: p.template for p in assessed})
+        s.lock_gallery()
+        me = self.register.resolve(pesel, s)
+        hits = [h for h in self.gallery.search(s, probe, SEARCH_DEPTH)
+                if self._hit(h) and self.register.resolve(h.key, s) != me]
+        suspects = [self._suspect(s, h, ("biometric",)) for h in hits]
+        held = self._held(s, probe)
+        done = self.fingerprints.record(s, pesel, assessed, missing, authority, document_ref)
+        if not suspects and not held:
+            return done
+        case_id = uuid.uuid4()
+        subject = {"pesel": done.recorded.pesel, "person_id": str(me)}
+        log.append_entry(s, case_id, "opened", self.clock(), by,
+                         c.opened_body(c.Origin.REGISTERED, subject, suspects, held))
+        return replace(done, case_id=case_id, suspects=tuple(x.person_id for x in suspects))
+
+    def _held(self, s: StoreTransaction, probe: Mapping[int, FingerprintTemplate]
+              ) -> list[c.HeldMatch]:
+        return held_matches(c.fold_all(log.entries(s)), probe, self.threshold,
+                            self.gallery.new_gallery, SEARCH_DEPTH)
 
     def _check(self, app: RegistrationRequest) -> ev.Birth:
         """Refuse what could never be recorded before any fingerprint work is done."""
@@ -207,10 +255,12 @@ class DedupService:
     # -- the queue and decisions ------------------------------------------
 
     def case(self, s: StoreTransaction, case_id: uuid.UUID) -> c.Case:
-        return c.fold(case_id, log.entries(s, case_id))
+        """The case, with the held matches other cases found since (``c.link_held``)."""
+        case = c.fold(case_id, log.entries(s, case_id))  # CaseNotFound, before reading all
+        return c.link_held(c.fold_all(log.entries(s)))[case.case_id]
 
     def queue(self, s: StoreTransaction, include_decided: bool = False) -> list[c.Case]:
-        return c.queue(c.fold_all(log.entries(s)), include_decided)
+        return c.queue(c.link_held(c.fold_all(log.entries(s))).values(), include_decided)
 
     def decide(self, s: StoreTransaction, case_id: uuid.UUID, decision: c.Decision, comment: str,
                candidate: str | None, by: str, evidence: str | None = None) -> Decided:
@@ -231,6 +281,7 @@ class DedupService:
         ref = f"adjudication/{case_id}"
         seqs: list[int] = []
         pesel: str | None = None
+        person: uuid.UUID | None = None  # the applicant's record, once it has one
         people: list[uuid.UUID] = [x.person_id for x in case.suspects]
         # A first opinion (not final) touches no record until a second examiner agrees.
         if final and decision is c.Decision.DIFFERENT:
@@ -243,17 +294,19 @@ class DedupService:
             if case.origin is c.Origin.APPLICATION:
                 done = self._release(s, case)
                 seqs += done.seqs
-                pesel = done.pesel
+                pesel, person = done.pesel, done.person_id
                 people.append(done.person_id)
         elif final and decision is c.Decision.SAME:
             assert chosen is not None
             if case.origin is c.Origin.APPLICATION:
                 seqs += self._note(s, ev.Kind.IDENTITY_LINKED, chosen, ref, {
                     "case_id": str(case_id), "role": "applicant", "comment": comment})
-                pesel = self.register.state(chosen, session=s).pesel
+                state = self.register.state(chosen, session=s)
+                pesel, person = state.pesel, state.person_id
             else:
                 seqs += self._link(s, case, chosen, ref, comment)
-        outcome = {"seqs": seqs, "pesel": pesel}
+        outcome = {"seqs": seqs, "pesel": pesel,
+                   "person_id": str(person) if person is not None else None}
         log.append_entry(s, case_id, "decided", self.clock(), by,
                          c.decided_body(decision, comment, chosen, outcome, evidence,
                                         first_opinion=not final))

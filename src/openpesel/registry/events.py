@@ -207,6 +207,14 @@ def not_by_hand(kind: Kind) -> str | None:
     return None
 
 CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
+GALLERY_KINDS = frozenset({Kind.FINGERPRINTS_ENROLLED, Kind.SEX_CHANGED,
+                           Kind.BIRTH_DATE_CORRECTED, Kind.ADOPTED, Kind.IDENTITY_LINKED,
+                           Kind.CORRECTED})
+"""Events that add, move or drop a fingerprint gallery's entry (``dedup/gallery.py``).
+
+A transaction appends one only under the gallery lock (``RegisterSession.lock_gallery``),
+so these events commit in the order of their numbers and a gallery can follow them by
+number without missing one that commits late."""
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

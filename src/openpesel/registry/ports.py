@@ -163,6 +163,14 @@ class RegisterSession(SearchSession, Protocol):
     def append(self, event: ev.Event) -> int:
         """Append ``event`` to the log; returns its seq."""
 
+    def lock_gallery(self) -> None:
+        """Hold the gallery lock until the transaction ends (``ev.GALLERY_KINDS``).
+
+        Writers of those events, and de-duplication's screening, take it one
+        transaction at a time: the events then commit in the order of their
+        numbers, and a screening sees every enrolment committed before it.
+        """
+
     def assign(self, pesel: str, person_id: uuid.UUID, seq: int) -> None: ...
     def retire(self, pesel: str, seq: int) -> None: ...
     def reinstate(self, pesel: str) -> None: ...

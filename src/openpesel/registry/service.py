@@ -110,6 +110,9 @@ class Register(Generic[StoreT]):
             raise RegisterError("Every event needs the reference of its document.")
         ev.check_text(c.document_ref, "document_ref")
         payload = ev.parse_payload(c.kind, c.payload)
+        if c.kind in ev.GALLERY_KINDS:
+            # Before any row or pool lock, so every writer takes the locks in one order.
+            s.lock_gallery()
         if c.kind in ev.CREATING_KINDS:
             return self._create(s, c, cast("ev.Birth", payload))
         if c.pesel is None:

@@ -2,6 +2,18 @@
 
 The database refuses UPDATE and DELETE on ``events`` (a trigger on both
 engines); this module only ever inserts and selects.
+
+Events a fingerprint gallery follows (``ev.GALLERY_KINDS``) are appended only
+under the gallery lock, held until commit. Event numbers come from a sequence,
+taken at insert, so on PostgreSQL a transaction that took number 10 can commit
+after one that took 11; a gallery that caught up to 11 would then never read 10
+(issue 18: a duplicate slipped through until a rebuild). Under the lock, two
+transactions that append such events never overlap, so those events commit in
+the order of their numbers, and "everything after the last number read" is
+exactly what committed since. The lock is one advisory lock (no table, no
+migration); it is taken before the person's row and number-pool locks
+(``Register._record``), so writers never wait on each other in a cycle.
+SQLite needs none: ``BEGIN IMMEDIATE`` already lets one writer in at a time.
 """
 
 from __future__ import annotations
@@ -29,6 +41,9 @@ _APPEND_UNLESS_HELD = RawSql("""INSERT INTO events (person_id, kind, payload, ef
                           *_APPEND.columns, _a.pesel)
 _EVENTS_FOR = select(t.events).where(t.events.c.person_id == bindparam("pid")).order_by(
     t.events.c.seq)
+GALLERY_LOCK_KEY = 0x4F50_4741_4C4C
+"""The advisory lock's key (PostgreSQL): "OPGALL", unlikely to collide with another's."""
+_LOCK_GALLERY = RawSql(f"SELECT pg_advisory_xact_lock({GALLERY_LOCK_KEY})")
 _CHUNK = {bounded: select(t.events).where(
     _e.seq > bindparam("after"), *([_e.seq <= bindparam("through")] if bounded else [])
 ).order_by(_e.seq).limit(bindparam("limit")) for bounded in (False, True)}
@@ -70,6 +85,8 @@ class EventLog(Transaction):
         checked in the same statement, raising ``NumberTaken`` if it is held."""
         values = (event.person_id, event.kind.value, event.payload_json(), event.effective_date,
                   event.recorded_at, event.authority.value, event.document_ref, event.supersedes)
+        if event.kind in ev.GALLERY_KINDS:
+            self.lock_gallery()  # also for paths that do not pass through ``Register._record``
         pesel = getattr(event.payload, "pesel", None)
         if pesel not in self._unchecked or event.kind not in ev.CREATING_KINDS:
             return int(self.run(_APPEND, *values).fetchone()[0])
@@ -78,6 +95,9 @@ class EventLog(Transaction):
         if row is None:
             raise NumberTaken(pesel)
         return int(row[0])
+
+    def lock_gallery(self) -> None:
+        """SQLite: nothing to do, its writers already run one at a time (BEGIN IMMEDIATE)."""
 
     def events_for(self, person_id: uuid.UUID) -> list[ev.Event]:
         return [row_to_event(r) for r in self.conn.execute(_EVENTS_FOR, {"pid": person_id})]
@@ -113,3 +133,14 @@ class EventLog(Transaction):
     def count(self, table: str) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.metadata.tables[table]))
                    .scalar_one())
+
+
+class PostgresEventLog(EventLog):
+    """PostgreSQL's log: the gallery lock is a transaction-level advisory lock.
+
+    Not cached per session: a savepoint rolled back releases the locks taken
+    inside it, and taking a lock already held is one cheap round trip.
+    """
+
+    def lock_gallery(self) -> None:
+        self.run(_LOCK_GALLERY)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql
 
 from openpesel.storage.audit_log import AuditRecords, PostgresAuditRecords
+from openpesel.storage.event_log import PostgresEventLog
 from openpesel.storage.numbers import PostgresNumbers
 from openpesel.storage.projections import PostgresProjections, Projections
 from openpesel.storage.search_index import NameSearch, PostgresNameSearch
@@ -41,8 +42,8 @@ class SqliteTransaction(StoreTransaction):
     """SQLite's session: the shared parts as they are (BEGIN IMMEDIATE serialises writers)."""
 
 
-class PostgresTransaction(PostgresProjections, PostgresNumbers, PostgresNameSearch,
-                      PostgresAuditRecords, StoreTransaction):
+class PostgresTransaction(PostgresEventLog, PostgresProjections, PostgresNumbers,
+                          PostgresNameSearch, PostgresAuditRecords, StoreTransaction):
     """PostgreSQL's session: row locks, and fewer round trips on the write path."""
 
     postgres: ClassVar[bool] = True
