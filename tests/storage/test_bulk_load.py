@@ -444,7 +444,7 @@ def test_a_clerk_writing_between_chunks_never_gets_a_number_twice(
     pesels = [r[0] for r in _rows(store, "SELECT pesel FROM persons")]
     assert len(pesels) == len(set(pesels)) == size + 1 and clerk[0] in pesels
     assert _one(store, "SELECT sum(issued) FROM pesel_pools") == size + 1
-    # Chunk 1 was built again under the lock; chunk 2 was already prepared (while chunk 1
-    # was written) on chunk 1's assumed counters, so it is built again too.
-    assert len(built) == 3 + 2
+    # Chunk 1 was built again under the lock; on PostgreSQL chunk 2 was already prepared
+    # (while chunk 1 was written) on chunk 1's assumed counters, so it is built again too.
+    assert len(built) == 3 + (2 if _postgres(store) else 1)
     born(register, "Ela", "Nowak", sex, day.isoformat())  # and the clerk carries on

@@ -46,14 +46,11 @@ their ``seq`` known and the sequence stays ahead of every row.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import multiprocessing
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from openpesel.number.order import PoolOrder
 from openpesel.population.allocate import allocate, date_span, iso
@@ -74,10 +71,6 @@ from openpesel.storage.store import Store
 __all__ = ["DEFAULT_CHUNK", "BulkLoadError", "LoadReport", "OnChunk", "load_population"]
 
 DEFAULT_CHUNK = 50_000
-
-AHEAD_PROCESS_FROM = 100_000
-"""Residents to load from which chunks are prepared in a worker process: spawning it and
-importing the loader there costs about a second, which a small load would not win back."""
 
 OnChunk = Callable[[int, int], None]
 """Called with (residents done, residents in all): once at the start, counting the chunks
@@ -139,13 +132,6 @@ def prepare(people: Residents, order: PoolOrder, pools: Pools, seqs: Sequence[in
     return Prepared(people, issued, seqs, pesels, counters, _build(people, pesels, seqs, recorded))
 
 
-def prepare_keyed(people: Residents, key: bytes, pools: Pools, seqs: Sequence[int],
-                  recorded: str) -> Prepared:
-    """``prepare`` with the pools' key rather than its ``PoolOrder``, whose hash state
-    cannot cross to a worker process."""
-    return prepare(people, PoolOrder(key), pools, seqs, recorded)
-
-
 @dataclass(frozen=True)
 class Written:
     """What a committed chunk did: its counts, and the pool counters it read and left."""
@@ -153,31 +139,6 @@ class Written:
     residents: int
     events: int
     pools: Pools
-
-
-class _Inline:
-    """An executor that runs what it is given at once: a small load's preparer."""
-
-    def submit(self, fn: Callable[..., Prepared], /, *args: Any) -> Future[Prepared]:
-        done: Future[Prepared] = Future()
-        done.set_result(fn(*args))
-        return done
-
-
-@contextlib.contextmanager
-def _preparer(in_process: bool) -> Iterator[_Inline | ProcessPoolExecutor]:
-    """Where chunks are prepared ahead: a worker process, or this one.
-
-    A process, not a thread: preparing is Python CPU, and on SQLite so is writing,
-    in this process; two threads would only take turns for the GIL. The worker is
-    spawned, not forked, so it inherits none of this process's connections or threads.
-    """
-    if not in_process:
-        yield _Inline()
-        return
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) \
-            as pool:
-        yield pool
 
 
 def _write_chunk(store: Store, writer: type[BulkWriter], seed: int, size: int, chunk: int,
@@ -212,15 +173,12 @@ def _write_chunk(store: Store, writer: type[BulkWriter], seed: int, size: int, c
 
 def load_population(store: Store, size: int, seed: int, *, chunk: int = DEFAULT_CHUNK,
                     as_of: datetime.date | None = None,
-                    on_chunk: OnChunk | None = None,
-                    ahead_process: bool | None = None) -> LoadReport:
+                    on_chunk: OnChunk | None = None) -> LoadReport:
     """Load ``size`` synthetic residents of population ``seed``, or finish loading them.
 
     ``as_of`` (default: today, or the date a resumed load started with) is the
     day the residents are alive on. ``on_chunk`` hears how far the load is
-    (a progress bar, tests that act between chunks). ``ahead_process`` prepares the
-    next chunk in a worker process (default: for loads of ``AHEAD_PROCESS_FROM``
-    residents or more, where it pays for the process's start).
+    (a progress bar, tests that act between chunks).
     """
     if size < 0 or chunk < 1 or not 0 <= seed < 2**63:
         raise BulkLoadError("size must be >= 0, chunk >= 1 and seed in 0..2^63-1.")
@@ -242,45 +200,48 @@ def load_population(store: Store, size: int, seed: int, *, chunk: int = DEFAULT_
     finished = sum(counts[i] for i in done if i < len(counts))
     if on_chunk is not None:
         on_chunk(finished, size)
+    # Each chunk is numbered and built before its transaction, on the pool counters the
+    # previous chunk leaves behind. Where the server writes in its own process
+    # (PostgreSQL), a thread hands it chunk k while this one prepares chunk k+1 and both
+    # cores work; SQLite writes in this process, where a thread would only take turns
+    # with it for the GIL (docs/bulk-load.md), so it stays serial.
     writer = writer_for(store.engine)
     pools = all_pools(store.engine)
     bulk_indexes.defer(store.engine)
-    todo = [(index, count) for index, count in enumerate(counts) if index not in done]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-writer") as thread:
+        pending: tuple[Future[Written | None], int] | None = None
 
-    def settle(written: Written | None, count: int) -> None:
-        nonlocal loaded, people, events, finished
-        finished += count  # by this run, or (None) by another run of the same load
-        if written is not None:
-            pools.update(written.pools)
-            loaded += 1
-            people += written.residents
-            events += written.events
-        if on_chunk is not None:
-            on_chunk(finished, size)
+        def settle(written: Written | None, count: int) -> None:
+            nonlocal loaded, people, events, finished
+            finished += count  # by this run, or (None) by another run of the same load
+            if written is not None:
+                pools.update(written.pools)
+                loaded += 1
+                people += written.residents
+                events += written.events
+            if on_chunk is not None:
+                on_chunk(finished, size)
 
-    if ahead_process is None:
-        ahead_process = len(todo) > 1 and sum(count for _, count in todo) >= AHEAD_PROCESS_FROM
-    # Chunk k+1 is numbered and built (in another process, on a large load) while chunk k
-    # is written here, on the pool counters and event numbers chunk k was prepared to
-    # leave behind: both cores work, and neither waits for the other's GIL.
-    with _preparer(ahead_process) as preparer:
-
-        def ahead_of(index: int, count: int, after: Sequence[int] | None) -> Future[Prepared]:
+        for index, count in enumerate(counts):
+            if index in done:
+                continue
             batch = residents(seed, index, count, as_of)
-            seqs = writer.reserve_seqs(store.engine, event_count(batch), after=after)
-            return preparer.submit(prepare_keyed, batch, key, dict(pools), seqs, writer.now())
-
-        pending = ahead_of(*todo[0], None) if todo else None
-        for position, (_, count) in enumerate(todo):
-            assert pending is not None
-            ahead = pending.result()
-            # Optimistic: the next chunk assumes this one commits as prepared; if it is
+            seqs = writer.reserve_seqs(store.engine, event_count(batch))
+            ahead = prepare(batch, order, pools, seqs, writer.now())
+            if pending is not None:
+                settle(pending[0].result(), pending[1])
+                pending = None
+            # Optimistic: the next chunk assumes this one commits as prepared; if it was
             # renumbered under the lock, the next one finds out and renumbers too.
             pools.update(ahead.issued)
             pools.update(ahead.counters)
-            if position + 1 < len(todo):
-                pending = ahead_of(*todo[position + 1], ahead.seqs)
-            settle(_write_chunk(store, writer, seed, size, chunk, as_of, order, ahead), count)
+            args = (store, writer, seed, size, chunk, as_of, order, ahead)
+            if writer.pipelined:
+                pending = (thread.submit(_write_chunk, *args), count)
+            else:
+                settle(_write_chunk(*args), count)
+        if pending is not None:
+            settle(pending[0].result(), pending[1])
     bulk_indexes.restore(store.engine)
     return LoadReport(size=size, seed=seed, chunk=chunk, as_of=as_of, chunks=len(counts),
                       loaded=loaded, skipped=len(counts) - loaded, residents=people,

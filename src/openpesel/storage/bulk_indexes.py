@@ -35,10 +35,6 @@ INDEXES = ("ix_events_person_seq", "ix_person_names_search", "ix_person_names_pe
 """Secondary indexes a bulk load writes: the primary keys stay (numbers are checked
 against ``pesel_assignments``' while loading)."""
 
-SORT_THREADS = 2
-"""SQLite's helper threads for sorting an index's keys (``PRAGMA threads``): the machine
-this project is sized for has two cores, and the loader has finished with both."""
-
 _POSTGRES_TRIGGER = ("persons_search_keys",
                      "ALTER TABLE persons ENABLE TRIGGER persons_search_keys",
                      "ALTER TABLE persons DISABLE TRIGGER persons_search_keys")
@@ -102,8 +98,6 @@ def restore(engine: Engine) -> int:
         with translated_errors(), engine.begin() as conn:
             if postgres:
                 conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '1GB'")
-            else:  # SQLite sorts an index's keys on helper threads only when asked to
-                conn.exec_driver_sql(f"PRAGMA threads = {SORT_THREADS}")
             conn.exec_driver_sql(str(statement).replace("CREATE INDEX ", "CREATE INDEX IF NOT "
                                                         "EXISTS ", 1))
             conn.exec_driver_sql("DELETE FROM load_deferred WHERE name = "

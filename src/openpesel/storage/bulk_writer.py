@@ -98,7 +98,14 @@ def all_pools(engine: Engine) -> Pools:
 
 
 class BulkWriter(Vocabulary):
-    """One chunk's transaction on SQLite (and what both engines share)."""
+    """One chunk's transaction on SQLite (and what both engines share).
+
+    SQLite writes in the loader's own process, so a writer thread would only
+    take turns with the preparing one for the GIL: ``pipelined`` is False.
+    """
+
+    pipelined: ClassVar[bool] = False
+    """Whether the next chunk should be prepared while this one is written."""
 
     def __init__(self, conn: Connection, vocabulary: set[str]) -> None:
         super().__init__(conn)
@@ -127,16 +134,12 @@ class BulkWriter(Vocabulary):
         return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     @classmethod
-    def reserve_seqs(cls, engine: Engine, count: int,
-                     after: Sequence[int] | None = None) -> Sequence[int]:
+    def reserve_seqs(cls, engine: Engine, count: int) -> Sequence[int]:
         """Event numbers for a chunk prepared ahead of its transaction.
 
-        SQLite's are only assumed to follow the last event, or the numbers of the
-        chunk prepared just before (``after``), which may not be written yet;
-        ``seqs_hold`` checks that under the write lock.
+        SQLite's are only assumed to follow the last event; ``seqs_hold``
+        checks that under the write lock.
         """
-        if after:
-            return range(after[-1] + 1, after[-1] + 1 + count)
         with translated_errors(), engine.connect() as conn:
             first = int(conn.exec_driver_sql(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM events").scalar_one())
@@ -231,9 +234,15 @@ class BulkWriter(Vocabulary):
 
 
 class PostgresBulkWriter(BulkWriter):
-    """One chunk's transaction on PostgreSQL: ``COPY``, and seqs reserved with ``nextval``."""
+    """One chunk's transaction on PostgreSQL: ``COPY``, and seqs reserved with ``nextval``.
+
+    The server writes in its own process, so the loader prepares chunk k+1
+    while a thread hands it chunk k: both cores work.
+    """
 
     postgres: ClassVar[bool] = True
+    pipelined: ClassVar[bool] = True
+
     def dialect_insert(self, table: Table) -> Any:
         return postgresql.insert(table)
 
@@ -242,8 +251,7 @@ class PostgresBulkWriter(BulkWriter):
         return datetime.datetime.now(datetime.UTC).isoformat(sep=" ")
 
     @classmethod
-    def reserve_seqs(cls, engine: Engine, count: int,
-                     after: Sequence[int] | None = None) -> Sequence[int]:
+    def reserve_seqs(cls, engine: Engine, count: int) -> Sequence[int]:
         """Event numbers taken with ``nextval``: the chunk's whatever happens since."""
         with translated_errors(), engine.begin() as conn:
             return cls(conn, set()).seqs(count)
