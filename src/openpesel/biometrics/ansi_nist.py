@@ -31,6 +31,7 @@ from openpesel.biometrics.ansi_nist_minutiae import (
     read_minutiae,
 )
 from openpesel.biometrics.errors import BiometricsError
+from openpesel.errors import ExitCode
 
 DOMAIN = ("OPENPESEL", "1.0")
 """1.013 DOM: the implementation domain whose Type-2 fields this module writes."""
@@ -52,6 +53,7 @@ _SUBJECT_TAGS = {"pesel": 16, "name": 18, "birth_date": 22, "sex": 24}
 class TransactionError(BiometricsError, ValueError):
     message = "This is not a valid ANSI/NIST-ITL transaction."
     problem_type = "nist-transaction"
+    exit_code = ExitCode.INVALID_INPUT
 
 
 @dataclass(frozen=True)
