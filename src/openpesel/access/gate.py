@@ -26,6 +26,7 @@ from openpesel.access.authentication import AUTH_CACHE_SECONDS, TOKEN_TTL, Authe
 from openpesel.access.brake import Brake
 from openpesel.access.officials import HIT_FIELDS, Officials, ReservationCheck
 from openpesel.access.residents import Residents
+from openpesel.access.retention import Retention
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 
@@ -78,6 +79,9 @@ class Gate:
         self.export = self.officials.export
         self.enrol_fingerprints = self.officials.enrol_fingerprints
         self.verify_fingerprint = self.officials.verify_fingerprint
+
+        self.retention = Retention(self.accountable, register, lambda: self.fingerprints)
+        self.erase_expired_biometrics = self.retention.erase_expired
 
         self.residents = Residents(self.accountable, register)
         self.my_record = self.residents.my_record

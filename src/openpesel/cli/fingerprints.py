@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import io
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,12 @@ from openpesel.cli.fingerprint_exchange import nist_pack, nist_show, tenprint_sc
 from openpesel.cli.scans import read_bytes, read_scans
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
+
+
+class Basis(enum.StrEnum):
+    ID_CARD = "id_card"
+    UKR_2022 = "ukr_2022"
+
 
 fingerprints = typer.Typer(help="Fingerprints: enrolment and 1:1 verification.",
                            no_args_is_help=True)
@@ -32,6 +39,9 @@ def enrol(
     document: Annotated[str, typer.Option("--document", "-d")] = "",
     dpi: Annotated[float | None, typer.Option(help="The scanner's resolution.")] = None,
     accept_low_quality: bool = False,
+    basis: Annotated[Basis | None, typer.Option(
+        help="The law the prints are held under: id_card prints are sealed and erased 90 "
+             "days after the card's issue (docs/retention.md).")] = None,
 ) -> None:
     """Enrol fingerprints (PNG, TIFF, BMP, JPEG, WSQ, or an ANSI/NIST-ITL transaction) as an
     event on the person's record."""
@@ -42,7 +52,7 @@ def enrol(
         gate, access = operator()
         gone = [(int(f), r) for f, _, r in (m.partition("=") for m in missing or [])]
         done = gate.enrol_fingerprints(access, pesel, scans, gone, document, authority,
-                                       accept_low_quality)
+                                       accept_low_quality, basis.value if basis else None)
     for f in done.fingers:
         note = " (rescan advised)" if f.needs_recapture else ""
         render.console.print(f"finger {f.finger}: quality {f.quality}, {f.minutiae} minutiae"
@@ -82,6 +92,19 @@ def synth(out: Path, seed: int = 1, impressions: int = 2) -> None:
         Image.fromarray(finger.impression(i).pixels, "L").save(buffer, "PNG", dpi=(500, 500))
         (out / f"finger-{seed}-{i}.png").write_bytes(buffer.getvalue())
     render.console.print(f"wrote {impressions} impressions of synthetic finger {seed} to {out}")
+
+
+@fingerprints.command("retention")
+def retention() -> None:
+    """Erase the fingerprints whose law's retention has ended today (ID cards: 90 days
+    after issue): destroy each enrolment's key and images, and record the erasure."""
+    with clear_errors():
+        gate, access = operator()
+        run = gate.erase_expired_biometrics(access)
+    for e in run.erased:
+        render.console.print(f"erased enrolment #{e.enrolment_seq} of PESEL {e.pesel} "
+                             f"(#{e.erasure_seq})")
+    render.console.print(f"{len(run.erased)} enrolment(s) erased as of {run.today.isoformat()}")
 
 
 fingerprints.command("nist-pack")(nist_pack)

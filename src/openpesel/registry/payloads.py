@@ -253,11 +253,32 @@ class MissingFinger(Payload):
     reason: Literal["amputated", "injured", "bandaged", "temporarily_impossible", "other"]
 
 
+BiometricBasis = Literal["id_card", "ukr_2022"]
+"""The law fingerprints are held under (docs/retention.md): ``id_card``, Regulation (EU)
+2019/1157 Art. 10(3), until the card is collected and no longer than 90 days after its
+issue; ``ukr_2022``, the special act of 12 March 2022, a lasting gallery."""
+
+
 class FingerprintsEnrolled(Payload):
-    """Fingerprints taken for an ID card or passport; none from children under 12."""
+    """Fingerprints taken for an ID card or passport; none from children under 12.
+
+    The templates of an enrolment with a ``key_id`` are sealed with that enrolment's own
+    key, kept outside the log: destroying the key erases them while the log, append-only,
+    keeps the fact that they were taken (crypto-shredding).
+    """
 
     fingers: list[EnrolledFinger] = Field(default_factory=list, max_length=10)
     missing: list[MissingFinger] = Field(default_factory=list, max_length=10)
+    basis: BiometricBasis | None = None
+    key_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+
+
+class BiometricsErased(Payload):
+    """The templates and images of one enrolment were destroyed, as its law requires."""
+
+    enrolment_seq: int = Field(ge=1)
+    basis: BiometricBasis
+    rule: str = Field(min_length=3, max_length=200)
 
 
 class PeselReserved(Payload):

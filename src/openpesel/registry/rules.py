@@ -35,6 +35,7 @@ from openpesel.registry.state import (
     Parent,
     PersonState,
     Reservation,
+    id_card_prints_until,
 )
 from openpesel.registry.types import Handler
 
@@ -228,13 +229,27 @@ def _fingerprints(s: PersonState, e: ev.Event) -> PersonState:
         raise RegisterError("An enrolment names at least one finger, taken or missing.")
     if len(set(positions)) != len(positions):
         raise RegisterError("Each finger position may appear once in an enrolment.")
-    taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq)
-             for f in p.fingers}
+    taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq,
+                              p.basis) for f in p.fingers}
     kept = tuple(f for f in s.fingers if f.finger not in positions)
     missing = tuple(m for m in s.missing_fingers if m[0] not in positions)
     return replace(s, fingers=tuple(sorted((*kept, *taken.values()), key=lambda f: f.finger)),
                    missing_fingers=tuple(sorted((*missing,
                                                  *((m.finger, m.reason) for m in p.missing)))))
+
+
+def _id_card_issued(s: PersonState, e: ev.Event) -> PersonState:
+    """The card the ID-card prints were taken for is issued: their 90 days start."""
+    s = issued("id_cards")(s, e)
+    return replace(s, fingers=tuple(
+        replace(f, held_until=id_card_prints_until(f.enrolled, e.effective_date))
+        if f.basis == "id_card" and f.held_until is None else f for f in s.fingers))
+
+
+def _erased(s: PersonState, e: ev.Event) -> PersonState:
+    """The erased enrolment's fingers leave the record; a later enrolment's stay."""
+    p = cast("ev.BiometricsErased", e.payload)
+    return replace(s, fingers=tuple(f for f in s.fingers if f.seq != p.enrolment_seq))
 
 
 RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
@@ -300,13 +315,14 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.RESIDENCE_DEREGISTERED: residence_deregistered,
     ev.Kind.STAY_ABROAD_BEGAN: abroad_began,
     ev.Kind.STAY_ABROAD_ENDED: abroad_ended,
-    ev.Kind.ID_CARD_ISSUED: issued("id_cards"),
+    ev.Kind.ID_CARD_ISSUED: _id_card_issued,
     ev.Kind.ID_CARD_INVALIDATED: invalidated("id_cards"),
     ev.Kind.PASSPORT_ISSUED: issued("passports"),
     ev.Kind.PASSPORT_INVALIDATED: invalidated("passports"),
     ev.Kind.CITIZENSHIP_ACQUIRED: citizenship_acquired,
     ev.Kind.CITIZENSHIP_LOST: citizenship_lost,
     ev.Kind.FINGERPRINTS_ENROLLED: _fingerprints,
+    ev.Kind.BIOMETRICS_ERASED: _erased,
     ev.Kind.PESEL_RESERVED: _reserved,
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
     ev.Kind.IDENTITY_LINKED: _identity_linked,
@@ -315,7 +331,7 @@ HANDLERS: dict[ev.Kind, Handler] = {
 
 # After death the register only takes what follows from it.
 AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
-                          ev.Kind.RESIDENCE_DEREGISTERED})
+                          ev.Kind.RESIDENCE_DEREGISTERED, ev.Kind.BIOMETRICS_ERASED})
 
 
 def apply(state: PersonState | None, event: ev.Event) -> PersonState:
