@@ -1,4 +1,4 @@
-"""Revision 0010 (biometric_keys): one key per fingerprint enrolment, outside the log.
+"""Revision 0011 (biometric_keys): one key per fingerprint enrolment, outside the log.
 
 Each new enrolment's templates are sealed with its own key; destroying the key
 erases them while the append-only log keeps the fact of the enrolment
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 
 
 def upgrade() -> None:
