@@ -100,7 +100,7 @@ def qr_token(text: str) -> tuple[str | None, str]:
 def view(c: store.Certificate) -> dict[str, Any]:
     """A certificate as its holder sees it (the PDF apart)."""
     return {"certificate_id": str(c.id), "contents": json.loads(c.contents),
-            "contents_sha256": c.contents_sha256, "pdf_sha256": c.pdf_sha256,
+            "contents_sha256": c.contents_sha256, "qr": c.qr, "pdf_sha256": c.pdf_sha256,
             "issued_at": c.issued_at.isoformat(), "issued_by": c.issued_by,
             "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
             "revocation_reason": c.revocation_reason}
@@ -139,11 +139,12 @@ class Certificates:
             digest = contents_digest(contents)
             signed = token(self.tx.audit.key, {"cid": str(cid), "sha256": digest,
                                                "iat": now.isoformat()}, QR_TYP)
-            pdf = render(contents, f"{verify_url.rstrip('/')}/certificates/{cid}?s={signed}")
+            qr = f"{verify_url.rstrip('/')}/certificates/{cid}?s={signed}"
+            pdf = render(contents, qr)
             issued = store.Certificate(
                 cid, seen.person_id, record["pesel"], scope, language,
                 json.dumps(contents, sort_keys=True, ensure_ascii=False), digest,
-                int(record["last_seq"]), pdf, hashlib.sha256(pdf).hexdigest(), now,
+                int(record["last_seq"]), qr, pdf, hashlib.sha256(pdf).hexdigest(), now,
                 access.principal.name)
             store.add(s, issued)
             return issued

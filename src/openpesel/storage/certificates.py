@@ -48,6 +48,7 @@ certificates = Table(
     Column("contents", Text, nullable=False),
     Column("contents_sha256", String(64), nullable=False),
     Column("record_seq", BigInteger, nullable=False),
+    Column("qr", Text, nullable=False),
     Column("pdf", LargeBinary, nullable=False),
     Column("pdf_sha256", String(64), nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
@@ -70,6 +71,7 @@ class Certificate:
     contents: str
     contents_sha256: str
     record_seq: int
+    qr: str
     pdf: bytes
     pdf_sha256: str
     issued_at: datetime.datetime
@@ -83,14 +85,14 @@ def add(s: StoreTransaction, c: Certificate) -> None:
     s.conn.execute(insert(certificates).values(
         id=c.id, person_id=c.person_id, pesel=c.pesel, scope=c.scope, language=c.language,
         contents=c.contents, contents_sha256=c.contents_sha256, record_seq=c.record_seq,
-        pdf=c.pdf, pdf_sha256=c.pdf_sha256, issued_at=c.issued_at, issued_by=c.issued_by))
+        qr=c.qr, pdf=c.pdf, pdf_sha256=c.pdf_sha256, issued_at=c.issued_at, issued_by=c.issued_by))
 
 
 def _row(row: object) -> Certificate:
     r = row._mapping  # type: ignore[attr-defined]
     return Certificate(r["id"], r["person_id"], r["pesel"], r["scope"], r["language"],
                        r["contents"], r["contents_sha256"], int(r["record_seq"]),
-                       bytes(r["pdf"]), r["pdf_sha256"], _at(r["issued_at"]), r["issued_by"],
+                       r["qr"], bytes(r["pdf"]), r["pdf_sha256"], _at(r["issued_at"]), r["issued_by"],
                        utc(r["revoked_at"]), r["revoked_by"], r["revocation_reason"])
 
 

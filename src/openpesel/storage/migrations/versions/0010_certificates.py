@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("contents", sa.Text, nullable=False),
         sa.Column("contents_sha256", sa.String(64), nullable=False),
         sa.Column("record_seq", sa.BigInteger, nullable=False),
+        sa.Column("qr", sa.Text, nullable=False),
         sa.Column("pdf", sa.LargeBinary, nullable=False),
         sa.Column("pdf_sha256", sa.String(64), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
