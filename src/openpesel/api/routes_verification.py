@@ -52,7 +52,7 @@ class VerificationOut(BaseModel):
     pesel: str
     claims: dict[str, bool]
     match: bool
-    checked_at: datetime.datetime
+    checked_at: str = Field(description="ISO 8601, as sealed")
     body: str
     jws: str
 
@@ -91,15 +91,17 @@ class CheckIn(Strict):
 
 
 class CheckOut(BaseModel):
-    certificate_id: uuid.UUID | None
+    """Strings as sealed (ISO 8601 times): ``jws`` covers exactly these values."""
+
+    certificate_id: str | None
     genuine: bool
     revoked: bool | None
     valid: bool
-    issued_at: datetime.datetime | None
-    as_of: datetime.date | None
+    issued_at: str | None
+    as_of: str | None
     record_changed_since: bool | None
     contents_sha256: str | None
-    checked_at: datetime.datetime
+    checked_at: str
     jws: str
 
 
