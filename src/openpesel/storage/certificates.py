@@ -92,8 +92,9 @@ def _row(row: object) -> Certificate:
     r = row._mapping  # type: ignore[attr-defined]
     return Certificate(r["id"], r["person_id"], r["pesel"], r["scope"], r["language"],
                        r["contents"], r["contents_sha256"], int(r["record_seq"]),
-                       r["qr"], bytes(r["pdf"]), r["pdf_sha256"], _at(r["issued_at"]), r["issued_by"],
-                       utc(r["revoked_at"]), r["revoked_by"], r["revocation_reason"])
+                       r["qr"], bytes(r["pdf"]), r["pdf_sha256"], _at(r["issued_at"]),
+                       r["issued_by"], utc(r["revoked_at"]), r["revoked_by"],
+                       r["revocation_reason"])
 
 
 def _at(moment: datetime.datetime) -> datetime.datetime:
