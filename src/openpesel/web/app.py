@@ -25,6 +25,7 @@ from openpesel.http.ratelimit import TokenBucket
 from openpesel.web import (
     pages_audit,
     pages_auth,
+    pages_certificates,
     pages_events,
     pages_examiner,
     pages_fingerprints,
@@ -115,7 +116,7 @@ def create_web_app(gate: Gate, bucket: TokenBucket | None = None) -> FastAPI:
         return _error(request, exc.status_code, title, str(exc.detail))
 
     for module in (pages_auth, pages_office, pages_events, pages_fingerprints, pages_resident,
-                   pages_audit, pages_examiner):
+                   pages_audit, pages_examiner, pages_certificates):
         web.include_router(module.router)
     return web
 
