@@ -176,7 +176,7 @@ def test_a_certificate_anyone_can_check_until_the_office_revokes_it(
         assert check(qr=f"{url}?s={head}.{forged}.{signature}")["genuine"] is False
         assert check(qr="not a certificate")["genuine"] is False
         assert check(certificate_id=cert["certificate_id"], pdf="%%%")["genuine"] is False
-        assert anyone.post("/certificate-checks", json={}).status_code == 422
+        assert check()["genuine"] is False and check(qr="")["genuine"] is False
 
     with live.as_("bank", purpose=None, **BANK) as bank:
         assert bank.post(f"/certificates/{cert['certificate_id']}/revocation",

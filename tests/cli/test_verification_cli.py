@@ -70,6 +70,7 @@ def test_a_certificate_issued_checked_forged_and_revoked(cli: Cli, register: Reg
     cli("certificates", "check", "--pdf", str(tmp_path / "missing.pdf"),
         code=ExitCode.INVALID_INPUT)
     cli("certificates", "check", "not-a-number", code=ExitCode.INVALID_INPUT)
+    cli("certificates", "check", code=ExitCode.INVALID_INPUT)
 
     assert f"certificate {cid} revoked" in cli("certificates", "revoke", cid, "--reason",
                                                "issued in error")

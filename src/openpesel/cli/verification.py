@@ -89,6 +89,9 @@ def certificates_check(
 ) -> None:
     """Is it genuine and not revoked? Exits 14 if it is forged, unknown or revoked."""
     with clear_errors():
+        if certificate_id is None and qr is None and pdf is None:
+            raise InvalidData("Give the certificate's number, its QR code's contents "
+                              "(--qr) or its PDF (--pdf).")
         data = _read(pdf) if pdf is not None else None
         gate = gate_for()
         answer = gate.check_certificate(public(f"console:{getpass.getuser()}"),
