@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from openpesel.access.gate import console
 from openpesel.storage.certificates import Certificate
+from tests.support.live import SECRET
 from tests.web.conftest import Site, main_page
 
 GENUINE = {"pl": "Autentyczne", "en": "Genuine"}
@@ -92,3 +93,32 @@ def test_a_certificates_qr_code_verifies_in_a_browser(site: Site, issued: Certif
     page.wait_for_load_state()
     assert "Autentyczne" in page.inner_text("main")
     main_page(page, "verify")
+
+
+def _token(c: httpx.Client, url: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', c.get(url).text)
+    assert found
+    return found.group(1)
+
+
+def test_a_bank_verifies_data_on_its_page_beside_the_reservation_check(site: Site) -> None:
+    with httpx.Client(base_url=site.url, timeout=30, follow_redirects=True) as c:
+        c.post("/login", data={"username": "bank", "secret": SECRET, "next": "/",
+                               "csrf": _token(c, "/login")})
+        c.post("/purpose", data={"purpose": "credit application 2026/5", "next": "/check",
+                                 "csrf": _token(c, "/purpose")})
+        form = c.get("/verification?lang=pl")
+        assert form.status_code == 200 and 'href="/verification"' in form.text
+        ask = {"pesel": site.people["mother"], "first_names": "Zofia", "family_name": "Nowak",
+               "csrf": _token(c, "/verification")}
+        yes = c.post("/verification?lang=pl", data=ask)
+        assert "Dane są zgodne." in yes.text and "Wójcik" not in yes.text
+        no = c.post("/verification?lang=en", data=ask | {"family_name": "Wójcik"})
+        assert "The data does not match." in no.text
+        empty = c.post("/verification", data={"pesel": site.people["mother"],
+                                              "csrf": ask["csrf"]})
+        assert empty.status_code == 422
+    with httpx.Client(base_url=site.url, timeout=30, follow_redirects=True) as c:
+        c.post("/login", data={"username": "statistics", "secret": SECRET, "next": "/",
+                               "csrf": _token(c, "/login")})
+        assert c.get("/verification").status_code == 403
