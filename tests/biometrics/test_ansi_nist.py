@@ -161,6 +161,27 @@ def test_a_malformed_file_gets_one_clear_refusal(cut: object, says: str) -> None
         assert says == "not a valid", "only a harmless change may still read"
 
 
+def _edited(**fields: str) -> bytes:
+    """The tenprint with its Type-14 record's fields changed, lengths recomputed."""
+    msg = nistitl.Message()
+    msg.parse(encode(_tenprint()))
+    record = next(r for r in msg if r.type == 14)
+    for tag, value in fields.items():
+        setattr(record, tag, value)
+    return bytes(msg.NIST)
+
+
+def test_resolution_per_centimetre_slaps_and_a_repeated_idc() -> None:
+    per_cm = decode(_edited(_8="2", _9="197", _10="197")).images[0]
+    assert per_cm.ppi == 500  # 197 pixels a centimetre
+    assert decode(_edited(_13="13")).images[0].positions == (13,)  # a slap
+    msg = nistitl.Message()
+    msg.parse(encode(_tenprint()))
+    msg += next(r for r in msg if r.type == 14)
+    with pytest.raises(TransactionError, match="share IDC"):
+        decode(msg.NIST)
+
+
 def test_minutiae_without_an_image_cannot_be_placed() -> None:
     msg = nistitl.Message()
     msg.TOT = "LFFS"

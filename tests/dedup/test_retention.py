@@ -122,3 +122,39 @@ def test_biometrics_erased_is_not_a_clerks_event(store_url: str, register: Regis
     err = Cli(store_url)("record", "biometrics-erased", "-p", pesel, "-f", "enrolment_seq=1",
                          "-f", "basis=id_card", "-f", "rule=by hand", "-d", "X/1", code=1)
     assert "retention" in err
+
+
+def test_id_card_prints_cannot_be_written_or_corrected_into_plain_sight(
+        register: Register, gate: Gate, clock: Clock, prints: dict[str, bytes]) -> None:
+    from openpesel.errors import OpenPeselError
+    from openpesel.registry.commands import Command
+
+    card = born(register, "Ewa", "Nowak", "F", "1990-05-05")
+    seq = _enrol(gate, card.pesel, prints["card"], "id_card")
+    sealed = register.history(card.pesel)[-1].payload.model_dump(mode="json")
+    plain = {"fingers": [{**f, "template": "AAAAAAAA"} for f in sealed["fingers"]],
+             "basis": "id_card"}
+    unsealed = {**sealed, "key_id": None, "basis": None}
+    for payload in (plain, unsealed):  # a hand-made enrolment, a correction that unseals
+        with pytest.raises(OpenPeselError, match="sealed"):
+            register.record(Command(ev.Kind.FINGERPRINTS_ENROLLED, payload, GMINA, "X/1",
+                                    card.pesel))
+        with pytest.raises(OpenPeselError, match="sealed"):
+            register.record(Command(ev.Kind.CORRECTED, {"replacement": payload, "reason": "typo"},
+                                    GMINA, "X/2",
+                                    card.pesel, supersedes=seq))
+
+    # Someone else's event naming Ewa's key id and ciphertext opens nothing.
+    other = born(register, "Jan", "Nowak", "M", "1985-05-05")
+    register.record(Command(ev.Kind.FINGERPRINTS_ENROLLED, sealed, GMINA, "X/3", other.pesel))
+    with pytest.raises(FingerNotEnrolled):
+        gate.verify_fingerprint(OPERATOR, other.pesel, Scan(2, prints["card-again"]))
+
+    # A sealed enrolment withdrawn by a correction is erased at the next run.
+    register.record(Command(ev.Kind.CORRECTED, {"replacement": None, "reason": "in error"},
+                            GMINA, "X/4",
+                            card.pesel, supersedes=seq))
+    clock.now += datetime.timedelta(days=1)
+    run = gate.erase_expired_biometrics(OPERATOR)
+    assert [(e.pesel, e.enrolment_seq) for e in run.erased] == [(card.pesel, seq)]
+    assert run.failed == []

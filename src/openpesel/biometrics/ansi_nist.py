@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from openpesel.biometrics.ansi_nist_minutiae import (
     EncodedMinutiae,
+    first_item as _one,
     minutiae_fields,
     read_minutiae,
 )
@@ -38,6 +39,8 @@ DOMAIN = ("OPENPESEL", "1.0")
 VERSION = "0500"
 """1.002 VER: ANSI/NIST-ITL 1-2011."""
 MAX_SIDE = 8000
+MAX_POSITION = 15
+"""Table 8's finger codes: 0 unknown, 1-10 the fingers, 11-12 plain thumbs, 13-15 slaps."""
 MAX_FILE_BYTES = 64 * 1024 * 1024
 COMPRESSIONS = ("NONE", "WSQ20", "PNG", "JP2", "JP2L")
 _TYPE4_COMPRESSION = {0: "NONE", 1: "WSQ20"}
@@ -177,19 +180,23 @@ def _transaction(msg: Any) -> Transaction:
     version = _one(header, 2)
     if not (len(version) == 4 and version.isdigit() and "0300" <= version < "0600"):
         raise TransactionError(f"1.002 states version {version!r}; 0300-0502 are read.")
-    subject, images, minutiae = None, {}, {}
+    subject: Subject | None = None
+    images: dict[int, FingerImage] = {}
+    minutiae: dict[int, dict[int, list[list[str]]]] = {}
     for record in list(msg)[1:]:
         kind = record.type
         if kind == 2:
+            if subject is not None:
+                raise TransactionError("The transaction holds two Type-2 records.")
             subject = _subject(_fields(record, utf8))
         elif kind == 4:
-            images[int(record.IDC)] = _type4(record)
+            _add(images, int(record.IDC), _type4(record), kind)
         elif kind in (13, 14):
             fields = _fields(record, utf8)
-            images[_int(_one(fields, 2), "IDC")] = _image(kind, fields, record)
+            _add(images, _int(_one(fields, 2), "IDC"), _image(kind, fields, record), kind)
         elif kind == 9:
             fields = _fields(record, utf8)
-            minutiae[_int(_one(fields, 2), "IDC")] = fields
+            _add(minutiae, _int(_one(fields, 2), "IDC"), fields, kind)
     finished = []
     for idc, image in images.items():
         found = minutiae.pop(idc, None)
@@ -203,6 +210,13 @@ def _transaction(msg: Any) -> Transaction:
                                f"coordinates cannot be placed.")
     return Transaction(_one(header, 4), _one(header, 8), _one(header, 7), _one(header, 9),
                        _date(_one(header, 5), "1.005"), subject, tuple(finished))
+
+
+def _add(records: dict[int, Any], idc: int, record: Any, kind: int) -> None:
+    """One record per IDC and type: a second would silently replace the first."""
+    if idc in records:
+        raise TransactionError(f"Two records of the same kind share IDC {idc} (Type-{kind}).")
+    records[idc] = record
 
 
 def _image_record(image: FingerImage, idc: int, source: str) -> Any:
@@ -234,7 +248,7 @@ def _image_record(image: FingerImage, idc: int, source: str) -> Any:
 def _image(kind: int, fields: dict[int, list[list[str]]], record: Any) -> FingerImage:
     width, height = _int(_one(fields, 6), "HLL"), _int(_one(fields, 7), "VLL")
     scale, horizontal = _one(fields, 8), _int(_one(fields, 9), "THPS")
-    ppi = {"1": horizontal, "2": round(horizontal * 25.4)}.get(scale)
+    ppi = {"1": horizontal, "2": round(horizontal * 2.54)}.get(scale)  # 2: per centimetre
     if ppi is None:
         raise TransactionError(f"Record type {kind} states no resolution (SLC {scale!r}).")
     compression, bits = _one(fields, 11), _one(fields, 12) or "8"
@@ -273,8 +287,9 @@ def _checked(image: FingerImage, bits: str) -> FingerImage:
         raise TransactionError("An uncompressed image holds the wrong number of bytes.")
     if not image.data:
         raise TransactionError("An image record holds no image.")
-    if not all(0 <= p <= 10 for p in image.positions):
-        raise TransactionError("Finger positions 0-10 are read (ANSI/NIST-ITL table 8).")
+    if not all(0 <= p <= MAX_POSITION for p in image.positions):
+        raise TransactionError(f"Finger positions 0-{MAX_POSITION} are read (ANSI/NIST-ITL "
+                               "table 8: fingers, plain thumbs and slaps).")
     return image
 
 
@@ -339,11 +354,6 @@ def _fields(record: Any, utf8: bool) -> dict[int, list[list[str]]]:
             for item in value]
         out[int(f.tag)] = rows
     return out
-
-
-def _one(fields: dict[int, list[list[str]]], tag: int) -> str:
-    rows = fields.get(tag)
-    return str(rows[0][0]) if rows and rows[0] else ""
 
 
 def _int(text: str, name: str) -> int:

@@ -87,7 +87,7 @@ def minutiae_fields(encoded: EncodedMinutiae, height: int, ppi: int,
 def read_minutiae(fields: dict[int, list[list[str]]], *, width: int, height: int, ppi: int,
                   finger: int) -> EncodedMinutiae:
     """The minutiae of a parsed Type-9 record, in pixels of its image (origin top-left)."""
-    if _one(fields, 4) != "S":
+    if first_item(fields, 4) != "S":
         raise MinutiaeRecordError("Only standard-format (FMT S) Type-9 records are read.")
     ofr = _items(fields, 5, 2)
     system, method = (ofr[0] if ofr else ""), (ofr[1] if len(ofr) > 1 else "A")
@@ -105,19 +105,20 @@ def read_minutiae(fields: dict[int, list[list[str]]], *, width: int, height: int
         if kind is None or theta > 359 or not (0 <= x < width and 0 <= y < height):
             raise MinutiaeRecordError("A minutia in 9.012 has a bad type, angle or position.")
         minutiae.append(Minutia(x, y, math.radians(theta), kind, register_quality(quality)))
-    stated = _one(fields, 10)
+    stated = first_item(fields, 10)
     if stated and stated.isdigit() and int(stated) != len(minutiae):
         raise MinutiaeRecordError(f"9.010 states {stated} minutiae, 9.012 holds "
                                   f"{len(minutiae)}.")
     template = FingerprintTemplate(width, height, tuple(minutiae), dpi=ppi,
-                                   finger=FingerPosition(finger),
-                                   impression_type=_int(_one(fields, 3), 0))
+                                   finger=FingerPosition(finger if finger <= 10 else 0),
+                                   impression_type=_int_or(first_item(fields, 3), 0))
     return EncodedMinutiae(template, method if method in METHODS else "A", system)
 
 
-def _one(fields: dict[int, list[list[str]]], tag: int) -> str:
+def first_item(fields: dict[int, list[list[str]]], tag: int) -> str:
+    """A parsed field's first item, or "" when the field is absent or empty."""
     rows = fields.get(tag)
-    return rows[0][0] if rows and rows[0] else ""
+    return str(rows[0][0]) if rows and rows[0] else ""
 
 
 def _items(fields: dict[int, list[list[str]]], tag: int, count: int) -> list[str]:
@@ -125,5 +126,5 @@ def _items(fields: dict[int, list[list[str]]], tag: int, count: int) -> list[str
     return list(rows[0][:count])
 
 
-def _int(text: str, default: int) -> int:
+def _int_or(text: str, default: int) -> int:
     return int(text) if text.isdigit() else default

@@ -25,16 +25,23 @@ _RECORD_NAMES = {4: "Type-4 finger", 13: "Type-13 latent", 14: "Type-14 finger"}
 
 
 def read_transaction(path: Path) -> Transaction:
-    from openpesel.biometrics.ansi_nist import decode
+    from openpesel.biometrics.ansi_nist import MAX_FILE_BYTES, TransactionError, decode
 
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_bytes says why it cannot be read
+    if size > MAX_FILE_BYTES:
+        raise TransactionError(f"{path} is over {MAX_FILE_BYTES // 2**20} MiB.")
     return decode(read_bytes(path))
 
 
 def tenprint_scans(path: Path, pesel: str) -> list[Scan]:
     """The finger images of a tenprint transaction as scans to enrol for ``pesel``.
 
-    Refused whole: a transaction naming another PESEL, a latent mark, an image with no
-    single finger position, or the same finger twice.
+    Plain thumbs and slaps (positions 11-15), the card's control images, are not
+    enrolled. Refused whole: a transaction naming another PESEL, a latent mark, an image
+    with no single finger position, or the same finger twice.
     """
     from openpesel.biometrics.ansi_nist import TransactionError
     from openpesel.dedup.enrolment import Scan
@@ -48,6 +55,8 @@ def tenprint_scans(path: Path, pesel: str) -> list[Scan]:
         if image.latent:
             raise TransactionError("The transaction holds a latent mark (Type-13): a latent "
                                    "is searched, never enrolled.")
+        if len(image.positions) == 1 and 11 <= image.positions[0] <= 15:
+            continue  # plain thumbs and slaps: the card's control images, not fingers to enrol
         if len(image.positions) != 1 or not 1 <= image.positions[0] <= 10:
             raise TransactionError("Every finger image to enrol names one finger position "
                                    "1-10.")

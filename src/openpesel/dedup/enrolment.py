@@ -136,7 +136,7 @@ class FingerprintService:
             payload["basis"] = basis
         if basis in SEALED_BASES:
             key = new_key()
-            payload = seal(payload, *key)
+            payload = seal(payload, self.register.resolve(pesel, s), *key)
         done = self.register.record_in(s, Command(ev.Kind.FINGERPRINTS_ENROLLED, payload,
                                                   authority, document_ref, pesel, effective))
         if key is not None:

@@ -24,71 +24,77 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from openpesel.registry import events as ev
-from openpesel.registry.history import effective_events
+from openpesel.registry.history import effective_events, fold
+from openpesel.registry.payloads import SEALED_BASES, SEALED_PREFIX
 from openpesel.storage import biometric_keys
 from openpesel.storage.session import StoreTransaction
 
-SEALED_BASES = frozenset({"id_card"})
-"""Bases whose enrolments have an end, and so are sealed."""
-PREFIX = "sealed:v1:"
+__all__ = ["SEALED_BASES", "latest_fingers", "new_key", "readable", "seal", "unseal"]
 
 
 def new_key() -> tuple[str, bytes]:
     return uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
 
 
-def _aad(key_id: str, finger: int) -> bytes:
-    """Binds a sealed template to its enrolment and finger: one cannot stand in for another."""
-    return f"{key_id}:{finger}".encode()
+def _aad(key_id: str, person_id: uuid.UUID, finger: int) -> bytes:
+    """Binds a sealed template to its enrolment, person and finger: moved into another
+    person's event, or onto another finger, it does not open."""
+    return f"{key_id}:{person_id}:{finger}".encode()
 
 
-def seal(payload: dict[str, Any], key_id: str, key: bytes) -> dict[str, Any]:
+def seal(payload: dict[str, Any], person_id: uuid.UUID, key_id: str, key: bytes
+         ) -> dict[str, Any]:
     """A ``fingerprints_enrolled`` payload with every template sealed under ``key``."""
     sealed = []
     for f in payload["fingers"]:
         nonce = os.urandom(12)
         box = AESGCM(key).encrypt(nonce, base64.b64decode(f["template"]),
-                                  _aad(key_id, f["finger"]))
-        sealed.append({**f, "template": PREFIX + base64.b64encode(nonce + box).decode()})
+                                  _aad(key_id, person_id, f["finger"]))
+        sealed.append({**f, "template": SEALED_PREFIX + base64.b64encode(nonce + box).decode()})
     return {**payload, "fingers": sealed, "key_id": key_id}
 
 
-def unseal(template: str, key_id: str, finger: int, key: bytes) -> str:
+def unseal(template: str, person_id: uuid.UUID, key_id: str, finger: int, key: bytes) -> str:
     """The base64 ISO record a sealed template holds."""
-    raw = base64.b64decode(template.removeprefix(PREFIX))
-    return base64.b64encode(AESGCM(key).decrypt(raw[:12], raw[12:],
-                                                _aad(key_id, finger))).decode()
+    raw = base64.b64decode(template.removeprefix(SEALED_PREFIX))
+    return base64.b64encode(AESGCM(key).decrypt(
+        raw[:12], raw[12:], _aad(key_id, person_id, finger))).decode()
 
 
-def readable(s: StoreTransaction, payload: ev.FingerprintsEnrolled
-             ) -> list[ev.EnrolledFinger] | None:
-    """An enrolment's fingers with plain templates, or None once its key is destroyed."""
+def readable(s: StoreTransaction, enrolment: ev.Event) -> list[ev.EnrolledFinger] | None:
+    """An enrolment's fingers with plain templates, or None once its key is destroyed
+    (or if the key it names is not this enrolment's)."""
+    payload = cast("ev.FingerprintsEnrolled", enrolment.payload)
     if payload.key_id is None:
         return list(payload.fingers)
-    key = biometric_keys.key(s, payload.key_id)
+    key = biometric_keys.key(s, payload.key_id, enrolment.person_id, enrolment.seq)
     if key is None:
         return None
     try:
-        return [f.model_copy(update={"template": unseal(f.template, payload.key_id, f.finger,
-                                                         key)}) for f in payload.fingers]
+        return [f.model_copy(update={"template": unseal(
+            f.template, enrolment.person_id, payload.key_id, f.finger, key)})
+            for f in payload.fingers]
     except (InvalidTag, ValueError):
         return None
 
 
 def latest_fingers(s: StoreTransaction, log: Sequence[ev.Event], *, lasting_only: bool = False
                    ) -> dict[int, ev.EnrolledFinger]:
-    """Finger -> the person's latest readable enrolment of it (corrections applied).
+    """Finger -> the template of the record's current print of it, as the fold says
+    (the latest enrolment, corrections applied; an erased one's fingers are gone).
 
-    An erased enrolment (its key destroyed with the ``biometrics_erased`` event) leaves
-    no finger behind; ``lasting_only`` leaves out sealed ones too, as the 1:N gallery
-    must.
+    ``lasting_only`` leaves out sealed prints, as the 1:N gallery must.
     """
+    state = fold(list(log))
+    if state is None:
+        return {}
+    enrolments = {e.seq: e for e in effective_events(log)
+                  if e.kind is ev.Kind.FINGERPRINTS_ENROLLED}
     out: dict[int, ev.EnrolledFinger] = {}
-    for e in effective_events(log):
-        if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
-            p = cast("ev.FingerprintsEnrolled", e.payload)
-            if lasting_only and p.key_id is not None:
-                continue
-            for f in readable(s, p) or []:
-                out[f.finger] = f
+    for seq in dict.fromkeys(f.seq for f in state.fingers):
+        enrolment = enrolments[seq]
+        if lasting_only and cast("ev.FingerprintsEnrolled", enrolment.payload).key_id:
+            continue
+        wanted = {f.finger for f in state.fingers if f.seq == seq}
+        out.update({f.finger: f for f in readable(s, enrolment) or [] if f.finger in wanted})
     return out

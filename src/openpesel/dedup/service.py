@@ -31,7 +31,7 @@ from openpesel.dedup import cases as c
 from openpesel.dedup.evidence import Evidence, Side
 from openpesel.dedup.gallery import RegisterGallery, decode
 from openpesel.dedup.held import held_matches
-from openpesel.dedup.sealing import latest_fingers
+from openpesel.dedup.sealing import SEALED_BASES, latest_fingers
 from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.checks import check_authority
@@ -137,14 +137,19 @@ class DedupService:
               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
               by: str, accept_low_quality: bool = False, basis: str | None = None
               ) -> Enrolment:
-        """Fingers taken from a registered person (an ID card), screened like a registration.
+        """Fingers taken from a registered person, screened like a registration.
 
-        The enrolment is recorded whatever is found: the person is in the register
-        already, and holding their card would not undo that. Fingers that reach
-        the threshold against another record, or a held application, open a case
-        between the two, for an examiner to decide as any other.
+        Prints under a basis with an end (ID cards) are recorded without a search: the
+        law that lets them be taken gives no basis for comparing them with a database.
+        Others are recorded whatever is found: the person is in the register already,
+        and holding their card would not undo that. Fingers that reach the threshold
+        against another record, or a held application, open a case between the two,
+        for an examiner to decide as any other.
         """
         assessed = self.fingerprints.usable(scans, accept_low_quality)
+        if basis in SEALED_BASES:  # no 1:N search with prints the law keeps out of it
+            return self.fingerprints.record(s, pesel, assessed, missing, authority,
+                                            document_ref, basis=basis)
         probe = decode({p.result.finger: p.template for p in assessed})
         s.lock_gallery()
         me = self.register.resolve(pesel, s)

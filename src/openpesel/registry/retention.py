@@ -10,8 +10,9 @@ Pure: a person's log and a date in, the enrolments whose keys must be destroyed 
   application in progress and is kept.
 - ``ukr_2022``: the special act of 12 March 2022 (Ukrainians aged 12 and over
   registered with UKR status). A lasting gallery: no end.
-- No basis: enrolments recorded before bases existed. Kept, and listed by
-  ``openpesel fingerprints retention`` for an official to classify.
+- No basis: enrolments recorded before bases existed. Kept; classifying them is an
+  official's work this module does not do yet (docs/retention.md).
+- A sealed enrolment that a correction withdrew is due at once.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from typing import cast
 
 from openpesel.registry import events as ev
 from openpesel.registry.history import effective_events
+from openpesel.registry.payloads import SEALED_BASES
 from openpesel.registry.state import ID_CARD_DAYS, id_card_prints_until
 
-__all__ = ["ID_CARD_DAYS", "ID_CARD_RULE", "Holding", "due", "holdings"]
+__all__ = ["ID_CARD_DAYS", "ID_CARD_RULE", "WITHDRAWN_RULE", "Holding", "due", "holdings"]
 
 ID_CARD_RULE = "Regulation (EU) 2019/1157 Art. 10(3): 90 days after the card's issue"
+WITHDRAWN_RULE = "the enrolment was withdrawn by a correction"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Holding:
     until: datetime.date | None
     """The last day they may be kept; None while no end is set."""
     erased: bool
+    rule: str = ID_CARD_RULE
 
     def due(self, today: datetime.date) -> bool:
         """Must the key be destroyed on ``today``?"""
@@ -49,22 +53,37 @@ class Holding:
 
 
 def holdings(log: Sequence[ev.Event]) -> list[Holding]:
-    """Every enrolment in a person's log with the day its law lets it be kept until."""
-    events = effective_events(log)
-    erased = {cast("ev.BiometricsErased", e.payload).enrolment_seq for e in events
+    """Every enrolment in a person's log with the day its law lets it be kept until.
+
+    Read from the log as written, not only as corrected: a sealed enrolment that a
+    correction withdrew still has its key, and nothing lawful refers to it any more.
+    (A correction cannot unseal one: ``FingerprintsEnrolled`` refuses sealed text
+    without its key, and a key without the basis that ends.)
+    """
+    current = {e.seq: e for e in effective_events(log)}
+    erased = {cast("ev.BiometricsErased", e.payload).enrolment_seq for e in current.values()
               if e.kind is ev.Kind.BIOMETRICS_ERASED}
-    issued = sorted(e.effective_date for e in events if e.kind is ev.Kind.ID_CARD_ISSUED)
+    issued = sorted(e.effective_date for e in current.values()
+                    if e.kind is ev.Kind.ID_CARD_ISSUED)
     out = []
-    for e in events:
-        if e.kind is not ev.Kind.FINGERPRINTS_ENROLLED:
+    for written in log:
+        if written.kind is not ev.Kind.FINGERPRINTS_ENROLLED:
             continue
-        p = cast("ev.FingerprintsEnrolled", e.payload)
+        as_written = cast("ev.FingerprintsEnrolled", written.payload)
+        now = current.get(written.seq)
+        if now is None:
+            out.append(Holding(written.seq, as_written.basis, as_written.key_id,
+                               written.effective_date,
+                               written.effective_date - datetime.timedelta(days=1),
+                               written.seq in erased, WITHDRAWN_RULE))
+            continue
+        p = cast("ev.FingerprintsEnrolled", now.payload)
         until = None
-        if p.basis == "id_card":
-            bounds = (id_card_prints_until(e.effective_date, d) for d in issued)
+        if p.basis in SEALED_BASES:
+            bounds = (id_card_prints_until(now.effective_date, d) for d in issued)
             until = next((b for b in bounds if b is not None), None)
-        out.append(Holding(e.seq, p.basis, p.key_id, e.effective_date, until,
-                           e.seq in erased))
+        out.append(Holding(written.seq, p.basis, p.key_id, now.effective_date, until,
+                           written.seq in erased))
     return out
 
 

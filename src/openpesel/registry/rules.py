@@ -18,6 +18,7 @@ from typing import cast
 from openpesel.errors import RegisterError
 from openpesel.number import get_birth_date, get_sex
 from openpesel.registry import events as ev
+from openpesel.registry.payloads import SEALED_BASES
 from openpesel.registry.rules_records import (
     abroad_began,
     abroad_ended,
@@ -229,8 +230,12 @@ def _fingerprints(s: PersonState, e: ev.Event) -> PersonState:
         raise RegisterError("An enrolment names at least one finger, taken or missing.")
     if len(set(positions)) != len(positions):
         raise RegisterError("Each finger position may appear once in an enrolment.")
+    until = None
+    if p.basis in SEALED_BASES:
+        bounds = (id_card_prints_until(e.effective_date, d.issued) for d in s.id_cards)
+        until = min((b for b in bounds if b is not None), default=None)
     taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq,
-                              p.basis) for f in p.fingers}
+                              p.basis, until) for f in p.fingers}
     kept = tuple(f for f in s.fingers if f.finger not in positions)
     missing = tuple(m for m in s.missing_fingers if m[0] not in positions)
     return replace(s, fingers=tuple(sorted((*kept, *taken.values()), key=lambda f: f.finger)),
@@ -243,7 +248,7 @@ def _id_card_issued(s: PersonState, e: ev.Event) -> PersonState:
     s = issued("id_cards")(s, e)
     return replace(s, fingers=tuple(
         replace(f, held_until=id_card_prints_until(f.enrolled, e.effective_date))
-        if f.basis == "id_card" and f.held_until is None else f for f in s.fingers))
+        if f.basis in SEALED_BASES and f.held_until is None else f for f in s.fingers))
 
 
 def _erased(s: PersonState, e: ev.Event) -> PersonState:
@@ -348,7 +353,7 @@ def apply(state: PersonState | None, event: ev.Event) -> PersonState:
             raise RegisterError(
                 f"The {event.kind.value} is dated {event.effective_date}, before the birth of "
                 f"{state.pesel} on {state.birth_date}.")
-        if state.duplicate_of is not None:
+        if state.duplicate_of is not None and event.kind is not ev.Kind.BIOMETRICS_ERASED:
             raise RegisterError(
                 f"{state.pesel} was found to be a second identity of another person; it takes "
                 "no further events (a mistaken link is fixed by a correction).")

@@ -48,11 +48,24 @@ def put(s: StoreTransaction, key_id: str, person_id: uuid.UUID, enrolment_seq: i
         key_id=key_id, person_id=person_id, enrolment_seq=enrolment_seq, basis=basis, key=key))
 
 
-def key(s: StoreTransaction, key_id: str) -> bytes | None:
-    """The key, or None once it was destroyed (or never existed)."""
-    found = s.conn.execute(select(biometric_keys.c.key).where(
-        biometric_keys.c.key_id == key_id)).scalar_one_or_none()
+def key(s: StoreTransaction, key_id: str, person_id: uuid.UUID, enrolment_seq: int
+        ) -> bytes | None:
+    """The key of that person's enrolment, or None once it was destroyed (or if the
+    key id names another enrolment: a copied key id opens nothing)."""
+    c = biometric_keys.c
+    found = s.conn.execute(select(c.key).where(
+        c.key_id == key_id, c.person_id == person_id, c.enrolment_seq == enrolment_seq,
+    )).scalar_one_or_none()
     return None if found is None else bytes(found)
+
+
+def erased_since(s: StoreTransaction, since: datetime.datetime) -> list[KeyRow]:
+    """Keys destroyed since ``since``: whose images a later run deletes again, in case a
+    run stopped between its commit and the deletion."""
+    c = biometric_keys.c
+    rows = s.conn.execute(select(biometric_keys).where(c.erased_at >= since))
+    return [KeyRow(r.key_id, r.person_id, r.enrolment_seq, r.basis, None, r.erased_at)
+            for r in rows]
 
 
 def held(s: StoreTransaction, basis: str) -> list[KeyRow]:

@@ -3,8 +3,8 @@
 Each new enrolment's templates are sealed with its own key; destroying the key
 erases them while the append-only log keeps the fact of the enrolment
 (``storage/biometric_keys.py``, docs/retention.md). Enrolments recorded before
-this revision stay as they were: unsealed, and with no basis, which the retention
-command lists for an official to classify.
+this revision stay as they were: unsealed, and with no basis (kept until an official
+classifies them; docs/retention.md).
 
 Spelled out here rather than taken from ``storage/biometric_keys.py`` so that a
 later change to that module cannot change what this revision created.
