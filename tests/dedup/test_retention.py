@@ -83,8 +83,9 @@ def test_an_id_card_enrolment_is_unreadable_after_its_retention(
           number="ZZC123456", valid_until=(issued + datetime.timedelta(days=3650)).isoformat())
     (held,) = gate.show(OPERATOR, card.pesel)["fingers"]
     last_day = issued + datetime.timedelta(days=ID_CARD_DAYS)
-    assert (held["basis"], held["held_until"]) == ("id_card", last_day.isoformat()), \
-        "the record tells the resident under which law and until when"
+    assert (held["basis"], held["held_until"], held["office"]) == (
+        "id_card", last_day.isoformat(), "GMINA"), \
+        "the record tells the resident under which law, by whom and until when"
     clock.now += datetime.timedelta(days=ID_CARD_DAYS)
     assert gate.erase_expired_biometrics(OPERATOR).erased == []  # the 90th day: still kept
     before = _log(register)

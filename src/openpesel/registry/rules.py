@@ -235,7 +235,7 @@ def _fingerprints(s: PersonState, e: ev.Event) -> PersonState:
         bounds = (id_card_prints_until(e.effective_date, d.issued) for d in s.id_cards)
         until = min((b for b in bounds if b is not None), default=None)
     taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq,
-                              p.basis, until) for f in p.fingers}
+                              p.basis, until, e.authority.value) for f in p.fingers}
     kept = tuple(f for f in s.fingers if f.finger not in positions)
     missing = tuple(m for m in s.missing_fingers if m[0] not in positions)
     return replace(s, fingers=tuple(sorted((*kept, *taken.values()), key=lambda f: f.finger)),

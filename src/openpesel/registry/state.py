@@ -75,6 +75,8 @@ class Finger:
     """The law the print is held under (``registry/retention.py``)."""
     held_until: datetime.date | None = None
     """The last day that law lets it be kept, once known (ID cards: from the issue)."""
+    office: str | None = None
+    """The office that took it (who holds it, for the resident to see)."""
 
 
 ID_CARD_DAYS = 90
