@@ -129,15 +129,36 @@ class AdjudicationDesk:
         """The data for one finger of one candidate and, if asked, its picture. The web
         page passes the picture's caption in the reader's language, as a template with
         ``{finger}``, ``{score}`` and ``{pairs}``."""
+        from openpesel.dedup import case_evidence
         from openpesel.dedup.evidence import render_png
 
         def work(s: StoreTransaction, seen: Touched) -> tuple[Evidence, bytes | None]:
             seen.fields = [f"case:{case_id}", "evidence"]
-            found, probe, theirs = self.service.evidence(s, case_id, candidate, finger)
+            found, probe, theirs = case_evidence.evidence(self.service, s, case_id, candidate,
+                                                          finger)
             seen.fields.append(f"finger:{found.finger}")
             text = caption.format(finger=found.finger, score=f"{found.score:.0f}",
                                   pairs=len(found.pairs))
             return found, (render_png(found, probe, theirs, text) if png else None)
+        return self.tx.run(access, Action.ADJUDICATE, "case-evidence", candidate, work,
+                           writes=False)
+
+    def evidence_sheet(self, access: Access, case_id: uuid.UUID, candidate: str,
+                       caption: str = "", heading: str = "") -> tuple[list[Evidence], bytes]:
+        """Every finger both sides gave, for one candidate, in one picture under the fused
+        score the search ranked it by: what fusion decided, finger by finger."""
+        from openpesel.dedup import case_evidence
+        from openpesel.dedup.evidence import render_sheet
+
+        def work(s: StoreTransaction, seen: Touched) -> tuple[list[Evidence], bytes]:
+            pages = case_evidence.evidence_pages(self.service, s, case_id, candidate)
+            seen.fields = [f"case:{case_id}", "evidence",
+                           *(f"finger:{e.finger}" for e, _, _ in pages)]
+            found = [e for e, _, _ in pages]
+            fused = found[0].candidate_score if found else 0.0
+            title = (heading or "fused score {score} over {count} finger(s)").format(
+                score=f"{fused:.0f}", count=len(found))
+            return found, render_sheet(pages, title, caption)
         return self.tx.run(access, Action.ADJUDICATE, "case-evidence", candidate, work,
                            writes=False)
 

@@ -168,7 +168,16 @@ def case(case_id: uuid.UUID, a: Purposeful, g: TheGate) -> dict[str, Any]:
                               "description": "PNG, or with format=json the same as data"}})
 def evidence(case_id: uuid.UUID, pesel: PeselPath, a: Purposeful, g: TheGate,
              finger: Annotated[int | None, Query(ge=1, le=10)] = None,
-             format: Annotated[Literal["png", "json"], Query()] = "png") -> Response:
+             format: Annotated[Literal["png", "json"], Query()] = "png",
+             all_fingers: Annotated[bool, Query(description=(
+                 "Every finger both sides gave, one row each, under the fused score "
+                 "(the PNG; as JSON, a list)"))] = False) -> Response:
+    if all_fingers:
+        pages, sheet = g.desk.evidence_sheet(a, case_id, pesel)
+        if format == "json":
+            return Response(json.dumps([e.to_json() for e in pages]),
+                            media_type="application/json")
+        return Response(sheet, media_type="image/png")
     found, png = g.desk.evidence(a, case_id, pesel, finger, png=format == "png")
     if png is None:
         return Response(json.dumps(found.to_json()), media_type="application/json")

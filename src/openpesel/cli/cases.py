@@ -75,19 +75,31 @@ def show(case_id: str, as_json: JsonFlag = False) -> None:
 def evidence(case_id: str, candidate: str,
              out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write")],
              finger: Annotated[int | None, typer.Option(min=1, max=10)] = None,
+             all_fingers: Annotated[bool, typer.Option(
+                 help="Every finger both sides gave, one row each, under the fused score."
+             )] = False,
              as_json: JsonFlag = False) -> None:
     """Probe and candidate side by side with minutiae and paired lines, as a PNG."""
 
     with clear_errors():
         gate, access = operator()
-        found, png = gate.desk.evidence(access, _case_id(case_id), candidate, finger)
-    assert png is not None
+        if all_fingers:
+            found, png = gate.desk.evidence_sheet(access, _case_id(case_id), candidate)
+        else:
+            one, single = gate.desk.evidence(access, _case_id(case_id), candidate, finger)
+            assert single is not None
+            found, png = [one], single
     out.write_bytes(png)
     if as_json:
-        render.emit_json(found.to_json())
-    else:
-        render.console.print(f"finger {found.finger}: score {found.score:.0f}, "
-                             f"{len(found.pairs)} paired minutiae; wrote {out}")
+        render.emit_json([e.to_json() for e in found] if all_fingers else found[0].to_json())
+        return
+    for e in found:
+        render.console.print(f"finger {e.finger}: score {e.score:.0f}, "
+                             f"{len(e.pairs)} paired minutiae")
+    if all_fingers and found:
+        render.console.print(f"fused score {found[0].candidate_score:.0f} over {len(found)} "
+                             f"finger(s)")
+    render.console.print(f"wrote {out}")
 
 
 @cases.command("decide")

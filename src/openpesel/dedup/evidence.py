@@ -91,6 +91,28 @@ def render_png(evidence: Evidence, probe_pixels: npt.NDArray[np.uint8],
     return out.getvalue()
 
 
+def render_sheet(pages: Sequence[tuple[Evidence, npt.NDArray[np.uint8], npt.NDArray[np.uint8]]],
+                 heading: str, caption: str = "") -> bytes:
+    """Every finger compared for one candidate, one row each under ``heading`` (the fused
+    score): what fusion decided, with the per-finger pictures it rests on. ``caption`` is
+    each row's template, as for :func:`render_png`."""
+    from PIL import Image, ImageDraw
+
+    rows = [Image.open(io.BytesIO(render_png(e, probe, theirs, caption.format(
+        finger=e.finger, score=f"{e.score:.0f}", pairs=len(e.pairs)) if caption else "")))
+        for e, probe, theirs in pages]
+    width = max([r.width for r in rows], default=240)
+    sheet = Image.new("RGB", (width, HEADER + sum(r.height + GAP for r in rows)), "white")
+    ImageDraw.Draw(sheet).text((4, 6), heading, fill=(0, 0, 0))
+    top = HEADER
+    for row in rows:
+        sheet.paste(row, (0, top))
+        top += row.height + GAP
+    out = io.BytesIO()
+    sheet.save(out, "PNG")
+    return out.getvalue()
+
+
 def _minutiae(draw: Any, points: Sequence[tuple[int, int, float, str]], dx: int,
               colour: tuple[int, int, int]) -> None:
     for x, y, angle, _ in points:

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from openpesel.biometrics import parameters as bp
 from openpesel.dedup import cases as c
-from openpesel.dedup.evidence import Evidence, Side
+from openpesel.dedup.case_evidence import common_fingers
 from openpesel.dedup.gallery import RegisterGallery, decode
 from openpesel.dedup.held import held_matches
 from openpesel.dedup.sealing import SEALED_BASES, latest_fingers
-from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
+from openpesel.errors import InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.checks import check_authority
 from openpesel.registry.commands import Command, Recorded
@@ -44,8 +44,6 @@ from openpesel.storage import cases as log
 from openpesel.storage.store import StoreTransaction
 
 if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
 
     from openpesel.biometrics import FingerprintTemplate
     from openpesel.biometrics.identification import Candidate
@@ -285,7 +283,7 @@ class DedupService:
         if decision is c.Decision.SAME:
             assert chosen is not None
             final = c.check_same(case, chosen, self.threshold,
-                                 bool(self._common_fingers(s, case, chosen)[2]), evidence)
+                                 bool(common_fingers(s, case, chosen)[2]), evidence)
         ref = f"adjudication/{case_id}"
         seqs: list[int] = []
         pesel: str | None = None
@@ -361,51 +359,6 @@ class DedupService:
         probe = decode({p.result.finger: p.template for p in prepared})
         return self.gallery.search(s, probe, k, sex=sex, birth_years=birth_years)
 
-    def evidence(self, s: StoreTransaction, case_id: uuid.UUID, candidate: str, finger: int | None
-                 ) -> tuple[Evidence, npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
-        from openpesel.biometrics import verify
-        from openpesel.biometrics.identification import paired_minutiae
-
-        case = self.case(s, case_id)
-        suspect = case.suspect(candidate)
-        probe, theirs, common = self._common_fingers(s, case, candidate)
-        if not common:
-            raise FingerNotEnrolled(f"{candidate} has no finger enrolled that the case's subject "
-                                 "also gave.")
-        if finger is None:
-            best = sorted(suspect.fingers, key=lambda f: -f[1])
-            finger = next((f for f, _ in best if f in common), common[0])
-        elif finger not in common:
-            raise FingerNotEnrolled(f"Finger {finger} is not on both sides; fingers on both: "
-                                 f"{', '.join(map(str, common))}.")
-        t = decode({0: probe[finger].template, 1: theirs[finger].template})
-        pairs = tuple((int(i), int(j), float(v)) for i, j, v in paired_minutiae(t[0], t[1]))
-        found = Evidence(finger, verify(t[0], t[1]).score, suspect.score,
-                         _side(probe[finger].image_sha256, t[0]),
-                         _side(theirs[finger].image_sha256, t[1]), pairs)
-        images = self.fingerprints.images
-        return (found, images.get(probe[finger].image_sha256).pixels,
-                images.get(theirs[finger].image_sha256).pixels)
-
-    def _common_fingers(self, s: StoreTransaction, case: c.Case, candidate: str
-                        ) -> tuple[dict[int, ev.EnrolledFinger], dict[int, ev.EnrolledFinger],
-                                   list[int]]:
-        """The subject's fingers, the candidate's, and the positions both gave."""
-        probe = self._probe_fingers(s, case)
-        theirs = latest_fingers(s, s.events_for(case.suspect(candidate).person_id))
-        return probe, theirs, sorted(set(probe) & set(theirs))
-
-    def _probe_fingers(self, s: StoreTransaction, case: c.Case) -> dict[int, ev.EnrolledFinger]:
-        if case.origin is c.Origin.APPLICATION:
-            given = case.subject["enrolment"]["fingers"]
-            return {f["finger"]: ev.EnrolledFinger.model_validate(f) for f in given}
-        return latest_fingers(s, s.events_for(uuid.UUID(case.subject["person_id"])))
-
 
 def _also(x: c.Suspect, reason: str) -> c.Suspect:
     return c.Suspect(x.pesel, x.person_id, x.score, x.rank, x.fingers, (*x.reasons, reason))
-
-
-def _side(digest: str, t: FingerprintTemplate) -> Side:
-    return Side(digest, t.width, t.height,
-                tuple((m.x, m.y, m.angle, m.kind.name.lower()) for m in t.minutiae))

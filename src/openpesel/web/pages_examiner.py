@@ -90,9 +90,14 @@ def case(request: Request, v: Seen, case_id: uuid.UUID, candidate: str | None = 
 
 @router.get("/examiner/cases/{case_id}/evidence/{pesel}.png")
 def evidence_png(request: Request, v: Seen, case_id: uuid.UUID, pesel: str,
-                 finger: Annotated[int | None, Query(ge=1, le=10)] = None) -> Response:
-    _, png = the_gate(request).desk.evidence(v.access(), case_id, pesel, finger, png=True,
-                                             caption=caption(v._))
+                 finger: Annotated[int | None, Query(ge=1, le=10)] = None,
+                 all_fingers: bool = False) -> Response:
+    desk = the_gate(request).desk
+    if all_fingers:
+        _, sheet = desk.evidence_sheet(v.access(), case_id, pesel, caption(v._),
+                                       v._("fused score {score} over {count} finger(s)"))
+        return Response(sheet, media_type="image/png")
+    _, png = desk.evidence(v.access(), case_id, pesel, finger, png=True, caption=caption(v._))
     return Response(png or b"", media_type="image/png")
 
 
