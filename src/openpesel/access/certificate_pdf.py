@@ -88,7 +88,7 @@ def render(contents: dict[str, Any], qr_text: str) -> bytes:
         pdf.multi_cell(0, 5, f"{_TEXT[key][lang]}: {value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     png = io.BytesIO()
-    segno.make(qr_text, error="m").save(png, kind="png", scale=4, border=2)
+    segno.make(qr_text, error="m").save(png, kind="png", scale=4, border=4)  # ISO 18004 quiet zone
     png.seek(0)
     pdf.image(png, w=45)
     pdf.set_font("DejaVu", size=8)
