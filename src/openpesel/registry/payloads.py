@@ -23,6 +23,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
@@ -260,10 +261,39 @@ class FingerprintsEnrolled(Payload):
     missing: list[MissingFinger] = Field(default_factory=list, max_length=10)
 
 
+AutomaticCause = Literal["died", "id_document_reported_lost"]
+"""The events that reserve a PESEL without being asked (``registry/automatic.py``)."""
+
+
 class PeselReserved(Payload):
-    """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it."""
+    """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it.
+
+    An automatic reservation names its ``cause`` (the kind of the event that made it)
+    and ``cause_seq`` (that event's place in the log): withdrawing the cause by a
+    correction lifts the reservation with it (``automatic.lifted``).
+    """
 
     at: datetime.datetime
+    cause: AutomaticCause | None = None
+    cause_seq: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _cause_and_seq(self) -> PeselReserved:
+        if (self.cause is None) != (self.cause_seq is None):
+            raise ValueError("an automatic reservation names both its cause and cause_seq")
+        return self
+
+
+class IdDocumentReportedLost(Payload):
+    """An ID card reported lost or stolen, at the office or by its holder online.
+
+    It invalidates the card; for an adult it also reserves the PESEL
+    (``registry/automatic.py``), so no one can take a credit on the lost card.
+    """
+
+    number: str = Field(min_length=5, max_length=12)
+    reason: Literal["lost", "stolen"] = "lost"
+    reported_by: Literal["office", "resident"] = "office"
 
 
 class ReservationWithdrawn(Payload):

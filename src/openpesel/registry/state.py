@@ -75,9 +75,13 @@ class Finger:
 
 @dataclass(frozen=True)
 class Reservation:
+    """A reservation of ``pesel``; an automatic one names the event that made it."""
+
     pesel: str
     since: datetime.datetime
     withdraw_at: datetime.datetime | None = None
+    cause: str | None = None
+    cause_seq: int | None = None
 
 
 @dataclass(frozen=True)
