@@ -291,7 +291,7 @@ class IdDocumentReportedLost(Payload):
     (``registry/automatic.py``), so no one can take a credit on the lost card.
     """
 
-    number: str = Field(min_length=5, max_length=12)
+    number: IdCardNumber
     reason: Literal["lost", "stolen"] = "lost"
     reported_by: Literal["office", "resident"] = "office"
 
