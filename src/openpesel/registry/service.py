@@ -172,7 +172,9 @@ class Register(Generic[StoreT]):
         """A death withdrawn in error withdraws the spouse's ``spouse_died`` it wrote.
 
         The death and its mirror were written in one transaction, so the mirror is
-        the spouse's ``spouse_died`` naming this person, recorded at the same moment.
+        the spouse's ``spouse_died`` naming this person, recorded at the same moment. If the
+        spouse has died since, married to this person again, this person is now the one
+        widowed, on the date of that death.
         """
         died = next(e for e in log if e.seq == died_seq)
         theirs = s.events_for(spouse_id)
@@ -183,9 +185,15 @@ class Register(Generic[StoreT]):
         if mirror is None:
             return []
         undo = ev.Corrected(reason=cast("ev.Corrected", fix.payload).reason)
-        return [self._append_to(s, replace(fix, person_id=spouse_id, payload=undo,
+        seqs = [self._append_to(s, replace(fix, person_id=spouse_id, payload=undo,
                                            effective_date=mirror.effective_date,
                                            supersedes=mirror.seq))]
+        spouse = self._state(s, spouse_id)
+        if spouse.death_date is not None and spouse.spouse_id == person_id:
+            seqs.append(self._append_to(s, replace(
+                fix, kind=ev.Kind.SPOUSE_DIED, payload=ev.SpouseDied(spouse_id=spouse_id),
+                effective_date=spouse.death_date, supersedes=None)))
+        return seqs
 
     def record_file(self, lines: Iterable[str], session: RegisterSession | None = None
                     ) -> list[Recorded]:
