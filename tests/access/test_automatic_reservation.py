@@ -16,7 +16,8 @@ from openpesel.access.signing import load_or_create_key
 from openpesel.errors import InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
-from tests.conftest import Clock
+from openpesel.registry.transfer import event_to_json
+from tests.conftest import Clock, RegisterFactory
 from tests.support.office import born
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
@@ -232,3 +233,19 @@ def test_projections_stay_a_fold_of_the_log(gate: Gate) -> None:
     record = gate.register.show(pesel)
     gate.register.rebuild_projections()
     assert gate.register.show(pesel) == record
+
+
+def test_an_export_imports_with_its_automatic_reservations(gate: Gate,
+                                                           make_register: RegisterFactory
+                                                           ) -> None:
+    """The log carries the automatic events; an import replays them, making none anew."""
+    pesel = person(gate)
+    gate.report_lost(acting(gate, pesel), CARD)
+    died = gate.record(USC, ev.Kind.DIED, {}, "USC/Z/7", pesel, datetime.date(2026, 3, 2))
+    gate.record(USC, ev.Kind.CORRECTED, {"reason": "a clerical error"}, "USC/K/4", pesel,
+                supersedes=died.seqs[0])
+    lines = [event_to_json(e) for e in gate.register.export()]
+    copy = make_register()
+    assert copy.import_events(lines).events == len(lines)
+    assert copy.show(pesel) == gate.register.show(pesel)
+    assert [e.kind for e in copy.history(pesel)] == [e.kind for e in gate.register.history(pesel)]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import BrowserContext, expect
 
 from openpesel.access.gate import console
 from openpesel.access.policy import Role
@@ -21,6 +22,7 @@ from openpesel.registry.service import Register
 from openpesel.storage.store import Store
 from tests.support.live import SECRET, Live, live_server, totp_code
 from tests.support.office import GMINA, born, event
+from tests.web.conftest import Site, log_in, main_page
 
 CARD = "ABC123456"
 REASON_PL = "Zastrzeżony z mocy prawa, ponieważ zgłoszono utratę lub kradzież dowodu osobistego."
@@ -102,3 +104,26 @@ def test_a_death_reservation_is_shown_without_a_withdrawal(
         assert refused.status_code == 409
         assert "Zastrzeżenia dokonanego z powodu zgonu nie można cofnąć" in refused.text
         assert register.show(ewa)["reservation"]["cause"] == "died"
+
+
+def test_in_the_browser_a_loss_reported_and_its_reason(site: Site,
+                                                       context: BrowserContext) -> None:
+    """The portal's form and the reason as a resident sees them (screenshot, axe)."""
+    father = site.people["father"]
+    event(site.register, ev.Kind.ID_CARD_ISSUED, father, "2024-01-02", GMINA, number="DEF654321",
+          valid_until="2034-01-01")
+    totp = site.live.gate.add_principal(console("test set-up"), "lukasz", Role.RESIDENT,
+                                        SECRET, pesel=father)
+    assert totp is not None
+    site.live.totp["lukasz"] = totp
+    page = context.new_page()
+    log_in(page, site, "lukasz")
+    page.goto(site.url + "/me#reservation")
+    expect(page.get_by_label("Seria i numer dowodu osobistego")).to_have_value("DEF654321")
+    page.get_by_label("Co się stało").select_option("stolen")
+    page.get_by_role("button", name="Zgłoś utratę dowodu").click()
+    expect(page.locator("#reservation-reason")).to_contain_text(REASON_PL)
+    main_page(page, "resident-automatic-reservation")
+    page.goto(site.url + "/me?lang=en")
+    expect(page.locator("#reservation-reason")).to_contain_text(REASON_EN)
+    expect(page.locator("#history-h ~ ol")).not_to_contain_text("id_document_reported_lost")
