@@ -36,20 +36,19 @@ AUTHORITY = ev.Authority.MINISTER
 """Who records an automatic reservation: the register's keeper, ex officio (Art. 10
 lets the minister record reservations; the cause's office may not, a USC among them)."""
 
+
 def follows(after: PersonState, cause: ev.Event) -> list[ev.PeselReserved]:
     """The reservations that ``cause`` (stored, with its seq) makes, given the state after it.
 
     A death reserves the number whatever the age; a loss only an adult's, on the
     day the loss is dated.
     """
-    if cause.kind is ev.Kind.DIED:
-        return [ev.PeselReserved(at=cause.recorded_at, cause=cause.kind.value,
-                                 cause_seq=cause.seq)]
+    if cause.kind not in CAUSES:
+        return []
     if (cause.kind is ev.Kind.ID_DOCUMENT_REPORTED_LOST
-            and age_on(after.birth_date, cause.effective_date) >= ADULT_AGE):
-        return [ev.PeselReserved(at=cause.recorded_at, cause=cause.kind.value,
-                                 cause_seq=cause.seq)]
-    return []
+            and age_on(after.birth_date, cause.effective_date) < ADULT_AGE):
+        return []
+    return [ev.PeselReserved(at=cause.recorded_at, cause=cause.kind.value, cause_seq=cause.seq)]
 
 
 def reservation_event(cause: ev.Event, payload: ev.PeselReserved) -> ev.Event:
