@@ -108,8 +108,10 @@ def test_a_withdrawn_death_leaves_no_reservation_behind(gate: Gate) -> None:
     assert not gate.check_reservation(BANK, pesel).reserved
 
 
-def test_a_loss_reported_at_the_office_reserves_an_adults_number(gate: Gate) -> None:
+def test_a_loss_reported_at_the_office_reserves_an_adults_number(gate: Gate,
+                                                                 clock: Clock) -> None:
     adult, minor = person(gate), person(gate, "2010-04-01")
+    before = clock.now
     for pesel in (adult, minor):
         gate.record(GMINA, ev.Kind.ID_DOCUMENT_REPORTED_LOST, {"number": CARD, "reason": "stolen"},
                     "GMINA/ZG/1", pesel, datetime.date(2026, 3, 1))
@@ -118,6 +120,11 @@ def test_a_loss_reported_at_the_office_reserves_an_adults_number(gate: Gate) -> 
     assert gate.check_reservation(BANK, adult).reserved
     assert not gate.check_reservation(BANK, minor).reserved
     assert reservation(gate, adult)["cause"] == "id_document_reported_lost"  # type: ignore[index]
+    # As-of reads on both sides of the loss's reservation, recorded today (2026-03-02).
+    assert reservation(gate, adult, known_at=before) is None
+    assert reservation(gate, adult, as_of=datetime.date(2026, 3, 1)) is None
+    assert gate.register.show(adult, as_of=datetime.date(2026, 3, 1))["id_cards"][0][
+        "invalidated"] == "2026-03-01"
 
 
 def test_an_adult_on_the_date_of_the_loss_not_on_the_day_it_is_entered(gate: Gate) -> None:
