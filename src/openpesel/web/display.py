@@ -115,5 +115,10 @@ def cause_reason(cause: str | None, _: Translate) -> str:
     return _(CAUSE_REASONS[cause]) if cause in CAUSE_REASONS else ""
 
 
-FILTERS = {"when": _when, "purpose": _purpose, "data": data}
+@pass_context
+def _cause(context: Context, value: str | None) -> str:
+    return cause_reason(value, context["_"])
+
+
+FILTERS = {"when": _when, "purpose": _purpose, "data": data, "cause": _cause}
 """Registered on the page templates in ``render.py``."""
