@@ -62,8 +62,10 @@ class Authentication:
             person_id = None
             if role in BOUND_ROLES:  # a resident, or one who acts for them (policy)
                 if pesel is None:
-                    raise RegisterError(f"A {role.value}'s account needs the PESEL of the "
-                                        "person it is for.")
+                    raise RegisterError(
+                        "A resident's account needs their PESEL." if role is Role.RESIDENT
+                        else f"A {role.value}'s account needs the PESEL of the person it "
+                             "acts for.")
                 person_id = seen.person_id = self.register.resolve(pesel, s)
             if accounts.find(s, name) is not None:
                 raise RegisterError(f"A principal named {name!r} already exists.")
