@@ -102,6 +102,7 @@ _SERVER_FILES = {"test_abis.py", "test_adjudication_interfaces.py", "test_admin_
                  "test_cli_inputs.py", "test_exit_codes.py", "test_fingerprint_enrolment.py",
                  "test_four_eyes.py", "test_http_edge.py", "test_web.py"}
 _SLOW_FILES = {"test_readme.py", "test_openapi_contract.py", "test_register_stateful.py",
+               "test_automatic_stateful.py",
                "test_identification_ray.py"}
 
 

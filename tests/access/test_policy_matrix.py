@@ -18,6 +18,7 @@ from openpesel.access.policy import (
     Role,
     decide,
     may_record,
+    may_withdraw,
 )
 from openpesel.registry.events import Kind
 
@@ -35,13 +36,17 @@ GRID: dict[Role, set[Action]] = {
     Role.NOTARY: {A.CHECK_RESERVATION, A.VERIFY},
     Role.TELECOM: {A.CHECK_RESERVATION, A.VERIFY},
     Role.STATISTICS: {A.READ_AGGREGATES},
-    Role.RESIDENT: {A.READ_SELF, A.RESERVE_SELF, A.ISSUE_CERTIFICATE},
+    Role.RESIDENT: {A.READ_SELF, A.RESERVE_SELF, A.ISSUE_CERTIFICATE, A.WITHDRAW_SELF,
+                    A.REPORT_LOSS},
     Role.ADMIN: {A.MANAGE_USERS, A.AUDIT, A.BULK},
     Role.OPERATOR: {A.RECORD, A.READ_PERSON, A.SEARCH, A.BULK, A.AUDIT, A.MANAGE_USERS,
                     A.IDENTIFY, A.ADJUDICATE, A.VERIFY, A.ISSUE_CERTIFICATE,
                     A.REVOKE_CERTIFICATE},
     Role.EXAMINER: {A.IDENTIFY, A.ADJUDICATE},
     Role.ABIS_CLIENT: {A.ABIS},
+    # Issue 20 §1: a proxy reserves and nothing else; a guardian acts as the ward would.
+    Role.PROXY: {A.RESERVE_SELF},
+    Role.GUARDIAN: {A.READ_SELF, A.RESERVE_SELF, A.WITHDRAW_SELF, A.REPORT_LOSS},
     Role.PUBLIC: {A.CHECK_CERTIFICATE},
 }
 K = Kind
@@ -52,7 +57,8 @@ RECORDS: dict[Role, set[Kind]] = {
     Role.MUNICIPAL_CLERK: {K.FOREIGNER_REGISTERED, K.RESIDENCE_REGISTERED,
                            K.RESIDENCE_DEREGISTERED, K.STAY_ABROAD_BEGAN, K.STAY_ABROAD_ENDED,
                            K.ID_CARD_ISSUED, K.ID_CARD_INVALIDATED, K.FINGERPRINTS_ENROLLED,
-                           K.PESEL_RESERVED, K.RESERVATION_WITHDRAWN, K.CORRECTED},
+                           K.PESEL_RESERVED, K.RESERVATION_WITHDRAWN, K.CORRECTED,
+                           K.ID_DOCUMENT_REPORTED_LOST},
     Role.PASSPORT_OFFICE: {K.PASSPORT_ISSUED, K.PASSPORT_INVALIDATED, K.FINGERPRINTS_ENROLLED,
                            K.CORRECTED},
     Role.VOIVODE: {K.CITIZENSHIP_ACQUIRED, K.CITIZENSHIP_LOST, K.CORRECTED},
@@ -87,3 +93,19 @@ def test_every_role_against_every_action(role: Role, action: Action) -> None:
 def test_every_role_against_every_event_kind(role: Role) -> None:
     """Art. 10: a role records exactly what its office may; the rest record nothing."""
     assert {kind for kind in Kind if may_record(role, kind)} == RECORDS.get(role, set())
+
+
+WITHDRAWS: dict[str | None, set[Role]] = {
+    None: {Role.RESIDENT, Role.GUARDIAN},
+    "id_document_reported_lost": {Role.RESIDENT, Role.GUARDIAN},
+    "died": set(),
+}
+"""Issue 20 §1: who withdraws a reservation, by its cause (None: made on request)."""
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("cause", list(WITHDRAWS))
+def test_every_role_against_every_reservation_cause(role: Role, cause: str | None) -> None:
+    decision = may_withdraw(role, cause)
+    assert decision.allowed is (role in WITHDRAWS[cause])
+    assert decision.allowed or decision.reason

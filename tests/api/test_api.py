@@ -44,6 +44,11 @@ def live(register: Register, family: dict[str, str], tmp_path: Path) -> Iterator
                                              SECRET, pesel=family[who])
             assert totp is not None
             server.totp[who] = totp
+        for role in (Role.PROXY, Role.GUARDIAN):  # issue 20 §1: acting for the parent
+            totp = server.gate.add_principal(console("test set-up"), role.value, role, SECRET,
+                                             pesel=family["parent"])
+            assert totp is not None
+            server.totp[role.value] = totp
         yield server
 
 
@@ -112,7 +117,7 @@ ALLOWED = {
     "check reservation": {"bank", "notary", "telecom"},
     "statistics": {"statistics", "usc_registrar", "municipal_clerk", "passport_office",
                    "voivode"},
-    "my record": {"resident"},
+    "my record": {"resident", "guardian"},
     "users": {"admin", "operator"},
     "audit verify": {"admin", "operator"},
     "export": {"admin", "operator"},
@@ -128,12 +133,14 @@ ALLOWED_ONLY = {
     "history": ALLOWED["read person"],
     "fingerprint verification": ALLOWED["read person"],
     "fingerprint enrolment": {"municipal_clerk", "passport_office", "operator"},
-    "my history": {"resident"},
-    "my children": {"resident"},
-    "my access report": {"resident"},
-    "my reservation checks": {"resident"},
-    "reserve": {"resident"},
-    "withdraw": {"resident"},
+    "my history": {"resident", "guardian"},
+    "my children": {"resident", "guardian"},
+    "my access report": {"resident", "guardian"},
+    "my reservation checks": {"resident", "guardian"},
+    "reserve": {"resident", "proxy", "guardian"},
+    "withdraw": {"resident", "guardian"},
+    "my reservation": {"resident", "guardian"},
+    "report loss": {"resident", "guardian"},
     "audit head": {"admin", "operator"},
     "consistency proof": {r.value for r in Role},
     "event kinds": {r.value for r in Role},
@@ -167,6 +174,8 @@ def _call_more(c: httpx.Client, endpoint: str, pesel: str, n: int) -> httpx.Resp
         "my reservation checks": lambda: c.get("/me/reservation-checks"),
         "reserve": lambda: c.post("/me/reservation"),
         "withdraw": lambda: c.post("/me/reservation/withdrawal", json={}),
+        "my reservation": lambda: c.get("/me/reservation"),
+        "report loss": lambda: c.post("/me/documents/lost", json={"number": "ABC123456"}),
         "audit head": lambda: c.get("/audit/head"),
         "consistency proof": lambda: c.get("/audit/proofs/consistency",
                                            params={"old": 1, "new": 2}),

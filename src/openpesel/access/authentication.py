@@ -17,7 +17,7 @@ from openpesel.access import credentials
 from openpesel.access.accountable import Access, Accountable, Forbidden, Principal, Touched
 from openpesel.access.brake import Brake
 from openpesel.access.login import IssuedToken, log_in
-from openpesel.access.policy import MIN_SECRET_LENGTH, Action, Role
+from openpesel.access.policy import BOUND_ROLES, MIN_SECRET_LENGTH, Action, Role
 from openpesel.errors import PrincipalNotFound, RegisterError, TokenNotFound
 from openpesel.registry.service import Register
 from openpesel.storage import accounts
@@ -48,11 +48,11 @@ class Authentication:
     def add_principal(self, access: Access, name: str, role: Role, secret: str,
                       display_name: str = "", pesel: str | None = None) -> str | None:
         """Create a principal; a resident is tied to their PESEL and gets a TOTP secret."""
-        totp = credentials.new_totp_secret() if role is Role.RESIDENT else None
+        totp = credentials.new_totp_secret() if role in BOUND_ROLES else None
         # argon2 is slow on purpose: hashed before the write transaction (see ``login``).
         long_enough = len(secret) >= MIN_SECRET_LENGTH
         hashed = credentials.hash_secret(secret) if long_enough else ""
-        bound = pesel if role is Role.RESIDENT else None
+        bound = pesel if role in BOUND_ROLES else None
 
         def work(s: StoreTransaction, seen: Touched) -> str | None:
             seen.fields = [f"principal:{name}", f"role:{role.value}"]
@@ -60,9 +60,12 @@ class Authentication:
                 raise credentials.AuthError(
                     f"A secret must have at least {MIN_SECRET_LENGTH} characters.")
             person_id = None
-            if role is Role.RESIDENT:
+            if role in BOUND_ROLES:  # a resident, or one who acts for them (policy)
                 if pesel is None:
-                    raise RegisterError("A resident's account needs their PESEL.")
+                    raise RegisterError(
+                        "A resident's account needs their PESEL." if role is Role.RESIDENT
+                        else f"A {role.value}'s account needs the PESEL of the person it "
+                             "acts for.")
                 person_id = seen.person_id = self.register.resolve(pesel, s)
             if accounts.find(s, name) is not None:
                 raise RegisterError(f"A principal named {name!r} already exists.")

@@ -92,6 +92,8 @@ class Gate:
         self.my_history = self.residents.my_history
         self.reserve = self.residents.reserve
         self.withdraw = self.residents.withdraw
+        self.my_reservation = self.residents.my_reservation
+        self.report_lost = self.residents.report_lost
         self.my_audit = self.residents.my_audit
 
         # Art. 49 verification mode and certificates (issue 19; docs/verification.md)

@@ -47,6 +47,9 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"  # the register's own operator at the console (the CLI)
     EXAMINER = "examiner"  # a fingerprint examiner: 1:N searches and duplicate cases
     ABIS_CLIENT = "abis_client"  # a national-ID platform calling the AFIS through MOSIP's ABIS API
+    # Issue 20 §1: people acting for a resident; their account is tied to that person.
+    PROXY = "proxy"  # pełnomocnik: may reserve the number, not withdraw the reservation
+    GUARDIAN = "guardian"  # opiekun prawny or kurator: acts for the ward as the ward would
     PUBLIC = "public"  # anyone, unauthenticated: checks a certificate (see the block below)
 
 
@@ -64,6 +67,9 @@ class Action(enum.StrEnum):
     IDENTIFY = "identify"  # 1:N fingerprint search over everyone enrolled
     ADJUDICATE = "adjudicate"  # the queue of suspected duplicates, their evidence, decisions
     ABIS = "abis"  # MOSIP ABIS messages: insert, identify, delete, ping, counts
+    # Issue 20 §1 (see the block after the tables).
+    WITHDRAW_SELF = "withdraw_self"  # withdraw the reservation of one's (or a ward's) number
+    REPORT_LOSS = "report_loss"  # report one's (or a ward's) ID card lost or stolen, online
     VERIFY = "verify"  # Art. 49 verification mode: yes/no per claim (block below)
     ISSUE_CERTIFICATE = "issue_certificate"  # a zaświadczenie: issue it, fetch it again
     REVOKE_CERTIFICATE = "revoke_certificate"
@@ -153,6 +159,53 @@ the API answers 429 ``quota-exceeded``. Art. 49 allows checks, not a copy of the
 class Decision:
     allowed: bool
     reason: str = ""
+
+
+# -- Automatic reservation and acting for a resident (issue 20 §1) ---------------------
+# A resident withdraws a reservation and reports a lost ID card online; a proxy may
+# reserve the number but not withdraw the reservation; a guardian acts for the ward as the
+# ward would. Which reservation may be withdrawn depends on its cause (``WITHDRAWABLE``).
+PERMISSIONS[Role.RESIDENT] = PERMISSIONS[Role.RESIDENT] | {Action.WITHDRAW_SELF,
+                                                           Action.REPORT_LOSS}
+PERMISSIONS[Role.PROXY] = frozenset({Action.RESERVE_SELF})
+PERMISSIONS[Role.GUARDIAN] = frozenset({Action.READ_SELF, Action.RESERVE_SELF,
+                                        Action.WITHDRAW_SELF, Action.REPORT_LOSS})
+NO_PURPOSE_NEEDED |= {Action.WITHDRAW_SELF, Action.REPORT_LOSS}
+_ARTICLE |= {Role.PROXY: "A proxy", Role.GUARDIAN: "A guardian"}
+_WHAT |= {Action.WITHDRAW_SELF: "withdraw a reservation",
+          Action.REPORT_LOSS: "report an ID card lost"}
+
+BOUND_ROLES = frozenset({Role.RESIDENT, Role.PROXY, Role.GUARDIAN})
+"""Roles whose account is tied to one person: the resident, or the person acted for."""
+
+WITHDRAWABLE: dict[str | None, frozenset[Role]] = {
+    None: frozenset({Role.RESIDENT, Role.GUARDIAN}),  # the resident's own reservation
+    Kind.ID_DOCUMENT_REPORTED_LOST.value: frozenset({Role.RESIDENT, Role.GUARDIAN}),
+    Kind.DIED.value: frozenset(),  # lifted only by correcting the death (registry/rules.py)
+}
+"""Who may withdraw a reservation, by its cause (None: made on request). The 30-minute
+pause before reserving again (``rules.RESERVE_AGAIN_AFTER``) holds for each alike."""
+
+
+def may_withdraw(role: Role, cause: str | None) -> Decision:
+    """Whether ``role`` may withdraw a reservation made for ``cause``.
+
+    >>> may_withdraw(Role.RESIDENT, "id_document_reported_lost").allowed
+    True
+    >>> may_withdraw(Role.RESIDENT, "died").reason
+    'A reservation made on death cannot be withdrawn; it ends only if the death is corrected.'
+    >>> may_withdraw(Role.PROXY, None).reason
+    'A proxy may reserve a number but not withdraw its reservation.'
+    """
+    if role in WITHDRAWABLE.get(cause, frozenset()):
+        return Decision(True)
+    if cause == Kind.DIED.value:
+        return Decision(False, "A reservation made on death cannot be withdrawn; it ends only "
+                               "if the death is corrected.")
+    if role is Role.PROXY:
+        return Decision(False, "A proxy may reserve a number but not withdraw its reservation.")
+    return Decision(False, f"{_ARTICLE[role]} may not {_WHAT[Action.WITHDRAW_SELF]}.")
+# -- end of issue 20 §1 ------------------------------------------------------------------
 
 
 MIN_STATED = 5

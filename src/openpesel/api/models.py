@@ -122,6 +122,32 @@ class WithdrawIn(Strict):
     at: datetime.datetime | None = None
 
 
+class LostIn(Strict):
+    """An ID card reported lost or stolen by its holder (or their guardian)."""
+
+    number: ev.IdCardNumber = Field(description="The ID card's series and number: ABC123456")
+    reason: Literal["lost", "stolen"] = "lost"
+
+
+class ReservationCause(BaseModel):
+    """The event that reserved the number by itself (issue 20 §1)."""
+
+    kind: Literal["died", "id_document_reported_lost"]
+    seq: int
+    effective_date: datetime.date
+    document_ref: str
+
+
+class ReservationOut(BaseModel):
+    pesel: str
+    reserved: bool
+    since: datetime.datetime | None = None
+    withdraw_at: datetime.datetime | None = None
+    cause: ReservationCause | None = Field(
+        default=None, description="Why the number is reserved, if the law reserved it "
+                                  "(none: reserved on request)")
+
+
 class ProblemOut(BaseModel):
     """RFC 9457 problem details."""
 

@@ -9,7 +9,16 @@ from fastapi import APIRouter, Depends, Query, Response
 from openpesel.access.gate import Access, Gate, access_report
 from openpesel.access.report import to_pdf
 from openpesel.api.deps import access, gate
-from openpesel.api.models import ERRORS, EventOut, Page, PeselPath, RecordedOut, WithdrawIn
+from openpesel.api.models import (
+    ERRORS,
+    EventOut,
+    LostIn,
+    Page,
+    PeselPath,
+    RecordedOut,
+    ReservationOut,
+    WithdrawIn,
+)
 from openpesel.api.paging import Cursor, Limit
 from openpesel.api.routes_register import events_page
 
@@ -52,6 +61,19 @@ def my_access_report(a: Mine, g: TheGate,
 @router.get("/reservation-checks", summary="Who checked my reservation: a signed report")
 def my_reservation_checks(a: Mine, g: TheGate) -> dict[str, Any]:
     return access_report(g, a, only="check")
+
+
+@router.get("/reservation", summary="My reservation now, and its cause if the law made it")
+def my_reservation(a: Mine, g: TheGate) -> ReservationOut:
+    return ReservationOut.model_validate(g.my_reservation(a))
+
+
+@router.post("/documents/lost", status_code=201,
+             summary="Report my ID card lost or stolen: it is invalidated, and an adult's "
+                     "PESEL reserved")
+def report_lost(body: LostIn, a: Mine, g: TheGate) -> RecordedOut:
+    done = g.report_lost(a, body.number, body.reason)
+    return RecordedOut(pesel=done.pesel, seqs=list(done.seqs))
 
 
 @router.post("/reservation", status_code=201, summary="Reserve my PESEL (adults only)")

@@ -14,7 +14,7 @@ from rich.rule import Rule
 
 from openpesel import bootstrap
 from openpesel.access.gate import console
-from openpesel.access.policy import Role
+from openpesel.access.policy import BOUND_ROLES, Role
 from openpesel.cli import render
 from openpesel.cli.progress import progress_bar
 from openpesel.config import Settings
@@ -28,8 +28,9 @@ from openpesel.registry.service import Register
 DEMO_SECRET = "demo-secret-2026"
 DEMO_PRINCIPALS = [("registrar", Role.USC_REGISTRAR), ("bank", Role.BANK), ("admin", Role.ADMIN),
                    *((r.value, r) for r in Role if r not in {
-                       Role.USC_REGISTRAR, Role.BANK, Role.ADMIN, Role.RESIDENT, Role.OPERATOR})]
-"""One login per role (the console operator needs none); the resident is added apart."""
+                       Role.USC_REGISTRAR, Role.BANK, Role.ADMIN, Role.OPERATOR} | BOUND_ROLES)]
+"""One login per role (the console operator needs none); the resident is added apart, and a
+proxy or guardian, tied to someone they act for, is left to the administrator."""
 DEMO_RESIDENT = "resident"
 
 

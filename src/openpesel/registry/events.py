@@ -46,6 +46,7 @@ from openpesel.registry.payloads import (  # the payload models, re-exported as 
     ForeignerStatus as ForeignerStatus,
     IdCardIssued as IdCardIssued,
     IdCardNumber as IdCardNumber,
+    IdDocumentReportedLost as IdDocumentReportedLost,
     IdentityLinked as IdentityLinked,
     MarriageAnnulled as MarriageAnnulled,
     Married as Married,
@@ -110,6 +111,7 @@ class Kind(enum.StrEnum):
     IDENTITY_LINKED = "identity_linked"
     DUPLICATE_CLEARED = "duplicate_cleared"
     CORRECTED = "corrected"
+    ID_DOCUMENT_REPORTED_LOST = "id_document_reported_lost"
 
 
 PAYLOADS: dict[Kind, type[Payload]] = {
@@ -141,6 +143,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.IDENTITY_LINKED: IdentityLinked,
     Kind.DUPLICATE_CLEARED: DuplicateCleared,
     Kind.CORRECTED: Corrected,
+    Kind.ID_DOCUMENT_REPORTED_LOST: IdDocumentReportedLost,
 }
 
 _U, _G, _V, _P, _M = (Authority.USC, Authority.GMINA, Authority.VOIVODE,
@@ -177,6 +180,8 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
     Kind.IDENTITY_LINKED: frozenset({_M}),
     Kind.DUPLICATE_CLEARED: frozenset({_M}),
     Kind.CORRECTED: frozenset(Authority),
+    # The municipality, or the holder online through the minister's service.
+    Kind.ID_DOCUMENT_REPORTED_LOST: frozenset({_G, _M}),
 }
 """Art. 10: which office may record which kind of event."""
 

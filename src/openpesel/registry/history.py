@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import cast
 
 from openpesel.registry import events as ev
+from openpesel.registry.automatic import lifted
 from openpesel.registry.rules import apply
 from openpesel.registry.state import PersonState
 
@@ -29,9 +30,12 @@ def effective_events(
         if e.kind is ev.Kind.CORRECTED and e.supersedes is not None and (
                 e.supersedes not in latest or latest[e.supersedes].seq < e.seq):
             latest[e.supersedes] = e
+    # A cause withdrawn by a correction takes its automatic reservation with it.
+    withdrawn = {seq for seq, fix in latest.items()
+                 if cast("ev.Corrected", fix.payload).replacement is None}
     out: list[ev.Event] = []
     for e in known:
-        if e.kind is ev.Kind.CORRECTED:
+        if e.kind is ev.Kind.CORRECTED or lifted(e, withdrawn):
             continue
         fix = latest.get(e.seq)
         if fix is None:

@@ -301,10 +301,39 @@ class BiometricsErased(Payload):
     rule: str = Field(min_length=3, max_length=200)
 
 
+AutomaticCause = Literal["died", "id_document_reported_lost"]
+"""The events that reserve a PESEL without being asked (``registry/automatic.py``)."""
+
+
 class PeselReserved(Payload):
-    """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it."""
+    """Zastrzeżenie numeru PESEL (act of 7 July 2023): banks must refuse credit on it.
+
+    An automatic reservation names its ``cause`` (the kind of the event that made it)
+    and ``cause_seq`` (that event's place in the log): withdrawing the cause by a
+    correction lifts the reservation with it (``automatic.lifted``).
+    """
 
     at: datetime.datetime
+    cause: AutomaticCause | None = None
+    cause_seq: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _cause_and_seq(self) -> PeselReserved:
+        if (self.cause is None) != (self.cause_seq is None):
+            raise ValueError("an automatic reservation names both its cause and cause_seq")
+        return self
+
+
+class IdDocumentReportedLost(Payload):
+    """An ID card reported lost or stolen, at the office or by its holder online.
+
+    It invalidates the card; for an adult it also reserves the PESEL
+    (``registry/automatic.py``), so no one can take a credit on the lost card.
+    """
+
+    number: IdCardNumber
+    reason: Literal["lost", "stolen"] = "lost"
+    reported_by: Literal["office", "resident"] = "office"
 
 
 class ReservationWithdrawn(Payload):

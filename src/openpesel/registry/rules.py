@@ -263,6 +263,8 @@ RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
 
 def _reserved(s: PersonState, e: ev.Event) -> PersonState:
     p = cast("ev.PeselReserved", e.payload)
+    if p.cause is not None:
+        return _reserved_by_law(s, p)
     if age_on(s.birth_date, e.effective_date) < ADULT_AGE:
         raise RegisterError("Only adults may reserve their PESEL.")
     last = s.last_withdrawal
@@ -279,11 +281,32 @@ def _reserved(s: PersonState, e: ev.Event) -> PersonState:
     return replace(s, reservation=Reservation(s.pesel, p.at), last_withdrawal=last)
 
 
+def _reserved_by_law(s: PersonState, p: ev.PeselReserved) -> PersonState:
+    """An automatic reservation (``registry/automatic.py``): no adult check (a death
+    reserves a child's number too; a loss was checked on its own date), no 30-minute
+    pause, and it takes over a reservation still held, cancelling a scheduled withdrawal,
+    keeping the moment the number has been reserved since."""
+    r = s.reservation
+    held = r is not None and (r.withdraw_at is None or r.withdraw_at > p.at)
+    since = r.since if held and r is not None else p.at
+    last = r.withdraw_at if r is not None and not held else s.last_withdrawal
+    return replace(s, reservation=Reservation(s.pesel, since, None, p.cause, p.cause_seq),
+                   last_withdrawal=last)
+
+
+LIFTED_ONLY_BY_CORRECTION = frozenset({ev.Kind.DIED.value})
+"""Causes whose reservation no one withdraws: it ends only when its cause is corrected
+away (``automatic.lifted``)."""
+
+
 def _withdrawn(s: PersonState, e: ev.Event) -> PersonState:
     p = cast("ev.ReservationWithdrawn", e.payload)
     r = s.reservation
     if r is None or (r.withdraw_at is not None and r.withdraw_at <= p.requested_at):
         raise RegisterError(f"PESEL {s.pesel} is not reserved.")
+    if r.cause in LIFTED_ONLY_BY_CORRECTION:
+        raise RegisterError(f"PESEL {s.pesel} was reserved on its holder's death; that "
+                            "reservation is lifted only by correcting the death entry.")
     if p.at < p.requested_at:
         raise RegisterError("A withdrawal cannot take effect before it was requested.")
     return replace(s, reservation=replace(r, withdraw_at=p.at))
@@ -332,11 +355,18 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
     ev.Kind.IDENTITY_LINKED: _identity_linked,
     ev.Kind.DUPLICATE_CLEARED: _duplicate_cleared,
+    # Reporting an ID card lost invalidates it like the office's own invalidation does
+    # (``number`` and ``reason`` are all the handler reads); the reservation is its own event.
+    ev.Kind.ID_DOCUMENT_REPORTED_LOST: invalidated("id_cards"),
 }
 
-# After death the register only takes what follows from it.
+# After death the register only takes what follows from it. A reservation concerns the
+# number and takes effect on the day it is recorded: the death's own one (registry/
+# automatic.py) follows the death, and one made or withdrawn before a death was entered
+# late must not make the death impossible to enter.
 AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
-                          ev.Kind.RESIDENCE_DEREGISTERED, ev.Kind.BIOMETRICS_ERASED})
+                          ev.Kind.RESIDENCE_DEREGISTERED, ev.Kind.BIOMETRICS_ERASED,
+                          ev.Kind.PESEL_RESERVED, ev.Kind.RESERVATION_WITHDRAWN})
 
 
 def apply(state: PersonState | None, event: ev.Event) -> PersonState:

@@ -20,7 +20,7 @@ from typing_extensions import TypeVar
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import validate
-from openpesel.registry import events as ev
+from openpesel.registry import automatic, events as ev
 from openpesel.registry.as_of import record_now, record_then
 from openpesel.registry.checks import (
     check_authority,
@@ -60,6 +60,17 @@ register itself only uses the ``RegisterStore`` port. ``Any`` where left unsaid.
 # Kinds whose event is mirrored on the other spouse's record.
 _MIRRORED = {ev.Kind.MARRIED, ev.Kind.DIVORCED, ev.Kind.MARRIAGE_ANNULLED}
 _NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED}
+
+
+def _widowed_by(kind: ev.Kind, state: PersonState, log: list[ev.Event], supersedes: int | None,
+                payload: ev.Payload) -> uuid.UUID | None:
+    """The spouse whose record a death, or the withdrawal of a death, changes too."""
+    if kind is ev.Kind.DIED:
+        return state.spouse_id
+    withdrawn = isinstance(payload, ev.Corrected) and payload.replacement is None
+    if withdrawn and any(e.seq == supersedes and e.kind is ev.Kind.DIED for e in log):
+        return state.spouse_id
+    return None
 
 
 def utcnow() -> datetime.datetime:
@@ -110,6 +121,7 @@ class Register(Generic[StoreT]):
             raise RegisterError("Every event needs the reference of its document.")
         ev.check_text(c.document_ref, "document_ref")
         payload = ev.parse_payload(c.kind, c.payload)
+        automatic.check_by_hand(payload)
         if c.kind in ev.GALLERY_KINDS:
             # Before any row or pool lock, so every writer takes the locks in one order.
             s.lock_gallery()
@@ -123,13 +135,14 @@ class Register(Generic[StoreT]):
         log = s.events_for(person_id)
         state = fold(log)
         assert state is not None
-        if c.kind is ev.Kind.DIED and state.spouse_id is not None:
-            # The widowed spouse's record changes too; only now do we know who that is.
-            s.lock([state.spouse_id])
-        effective = c.effective_date or self.clock().date()
         supersedes = None
         if isinstance(payload, ev.Corrected):
             supersedes = check_correction(c.supersedes, payload, log, c.authority)
+        widowed = _widowed_by(c.kind, state, log, supersedes, payload)
+        if widowed is not None:
+            # The widowed spouse's record changes too; only now do we know who that is.
+            s.lock([widowed])
+        effective = c.effective_date or self.clock().date()
         if c.kind is ev.Kind.CORRECTED:
             effective = c.effective_date or next(e.effective_date for e in log
                                                  if e.seq == supersedes)
@@ -147,7 +160,40 @@ class Register(Generic[StoreT]):
             widow = ev.SpouseDied(spouse_id=person_id)
             seqs.append(self._append_to(s, replace(
                 event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
+        elif widowed is not None and supersedes is not None:
+            seqs.extend(self._unwiden(s, widowed, person_id, log, supersedes, event))
+        stored = replace(event, seq=seq)
+        for reserved in automatic.follows(after, stored):
+            seqs.append(self._append_to(s, automatic.reservation_event(stored, reserved)))
         return Recorded(person_id, after.pesel, tuple(seqs))
+
+    def _unwiden(self, s: RegisterSession, spouse_id: uuid.UUID, person_id: uuid.UUID,
+                 log: list[ev.Event], died_seq: int, fix: ev.Event) -> list[int]:
+        """A death withdrawn in error withdraws the spouse's ``spouse_died`` it wrote.
+
+        The death and its mirror were written in one transaction, so the mirror is
+        the spouse's ``spouse_died`` naming this person, recorded at the same moment. If the
+        spouse has died since, married to this person again, this person is now the one
+        widowed, on the date of that death.
+        """
+        died = next(e for e in log if e.seq == died_seq)
+        theirs = s.events_for(spouse_id)
+        fixed = {e.supersedes for e in theirs if e.kind is ev.Kind.CORRECTED}
+        mirror = next((e for e in theirs if e.kind is ev.Kind.SPOUSE_DIED
+                       and e.recorded_at == died.recorded_at and e.seq not in fixed
+                       and cast("ev.SpouseDied", e.payload).spouse_id == person_id), None)
+        if mirror is None:
+            return []
+        undo = ev.Corrected(reason=cast("ev.Corrected", fix.payload).reason)
+        seqs = [self._append_to(s, replace(fix, person_id=spouse_id, payload=undo,
+                                           effective_date=mirror.effective_date,
+                                           supersedes=mirror.seq))]
+        spouse = self._state(s, spouse_id)
+        if spouse.death_date is not None and spouse.spouse_id == person_id:
+            seqs.append(self._append_to(s, replace(
+                fix, kind=ev.Kind.SPOUSE_DIED, payload=ev.SpouseDied(spouse_id=spouse_id),
+                effective_date=spouse.death_date, supersedes=None)))
+        return seqs
 
     def record_file(self, lines: Iterable[str], session: RegisterSession | None = None
                     ) -> list[Recorded]:

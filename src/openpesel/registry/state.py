@@ -92,9 +92,13 @@ def id_card_prints_until(enrolled: datetime.date, issued: datetime.date
 
 @dataclass(frozen=True)
 class Reservation:
+    """A reservation of ``pesel``; an automatic one names the event that made it."""
+
     pesel: str
     since: datetime.datetime
     withdraw_at: datetime.datetime | None = None
+    cause: str | None = None
+    cause_seq: int | None = None
 
 
 @dataclass(frozen=True)

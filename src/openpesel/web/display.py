@@ -100,5 +100,25 @@ def _purpose(context: Context, value: str | None) -> Markup:
     return purpose_of(value, context["_"])
 
 
-FILTERS = {"when": _when, "purpose": _purpose, "data": data}
+CAUSE_REASONS = {
+    "died": "Reserved by law on the holder's death; it cannot be withdrawn.",
+    "id_document_reported_lost": "Reserved by law because an ID card was reported lost or "
+                                 "stolen.",
+}
+"""Why the law reserved a number (``registry/automatic.py``), in words: the timeline and the
+resident's portal show this, never the cause's code."""
+
+
+def cause_reason(cause: str | None, _: Translate) -> str:
+    """The reason of an automatic reservation in the page's language ('' if reserved on
+    request)."""
+    return _(CAUSE_REASONS[cause]) if cause in CAUSE_REASONS else ""
+
+
+@pass_context
+def _cause(context: Context, value: str | None) -> str:
+    return cause_reason(value, context["_"])
+
+
+FILTERS = {"when": _when, "purpose": _purpose, "data": data, "cause": _cause}
 """Registered on the page templates in ``render.py``."""

@@ -25,7 +25,10 @@ from openpesel.registry import events as ev
 from openpesel.web.display import local_input
 from openpesel.web.i18n import Translate
 
-SERVICE_FILLED = frozenset({"pesel", "new_pesel", "old_pesel"})
+SERVICE_FILLED = frozenset({"pesel", "new_pesel", "old_pesel", "cause", "cause_seq",
+                            "reported_by"})
+"""Filled by the register or its service, never typed: an automatic reservation's cause
+(``registry/automatic.py``) and who reported a loss come from the path that wrote them."""
 NOT_BY_FORM = frozenset({ev.Kind.FINGERPRINTS_ENROLLED, ev.Kind.BIOMETRICS_ERASED})
 """Fingerprints have their own page: the payload is made from scans, not typed."""
 

@@ -15,7 +15,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.search import Query as SearchQuery
 from openpesel.storage.aggregates import Dashboard
 from openpesel.web import charts, forms
-from openpesel.web.display import data
+from openpesel.web.display import cause_reason, data
 from openpesel.web.forms import NOT_BY_FORM
 from openpesel.web.i18n import Translate
 from openpesel.web.offers import possible
@@ -80,7 +80,13 @@ def _shown(e: ev.Event, _: Translate) -> dict[str, Any]:
         payload["fingers"] = [f"{f['finger']} (Q{f['quality']})"
                               for f in payload.get("fingers", [])]
     choices = {f.name: f.choices for f in forms.fields(e.kind)}
-    return {k: _value(val, choices.get(k, ()), _) for k, val in payload.items()}
+    shown = {k: _value(val, choices.get(k, ()), _) for k, val in payload.items()
+             if k not in ("cause", "cause_seq", "reported_by")}
+    if "cause" in payload:  # an automatic reservation: its reason in words, and its cause
+        shown["cause"] = f"{cause_reason(payload['cause'], _)} (#{payload.get('cause_seq')})"
+    if "reported_by" in payload:
+        shown["reported_by"] = _(f"reported by|{payload['reported_by']}")
+    return shown
 
 
 def _value(val: Any, choices: tuple[str, ...], _: Translate) -> Any:

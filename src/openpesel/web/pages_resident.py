@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from openpesel.access.gate import access_report
+from openpesel.access.gate import Forbidden, access_report
 from openpesel.access.report import to_pdf
-from openpesel.errors import RegisterError
+from openpesel.errors import InvalidEvent, RegisterError
 from openpesel.registry.rules import RESERVE_AGAIN_AFTER
-from openpesel.web.display import local_input
+from openpesel.web.display import cause_reason, local_input
 from openpesel.web.pages_office import _shown
 from openpesel.web.render import page
 from openpesel.web.session import Csrf, Seen, the_gate
@@ -47,7 +47,12 @@ def _portal(request: Request, v: Seen, status: int = 200, error: str | None = No
     reserved = record.get("reservation")
     if not reserved_now(reserved, str(record["pesel"]), now):
         reserved = None
+    cause = next((e for e in history if reserved and e.seq == reserved.get("cause_seq")), None)
+    cards = [c for c in record.get("id_cards", []) if not c.get("invalidated")]
     return page(request, "me.html", v, status=status, r=record,
+                reason=cause_reason(reserved.get("cause") if reserved else None, v._),
+                cause=cause, by_law_only=bool(reserved and reserved.get("cause") == "died"),
+                cards=cards,
                 events=[(e, _shown(e, v._)) for e in history], children=children,
                 seen=[(i, e) for i, e in seen if e.action != "check"],
                 checks=[(i, e) for i, e in seen if e.action == "check"],
@@ -101,6 +106,23 @@ def withdraw(request: Request, v: Seen,
             return _portal(request, v, 422, v._("Give a date and a time."))
     try:
         the_gate(request).withdraw(v.access(), when)
-    except RegisterError as exc:
+    except (RegisterError, Forbidden) as exc:
+        return _portal(request, v, 409, v._(str(exc)))
+    return RedirectResponse("/me#reservation", status_code=303)
+
+
+@router.post("/me/documents/lost", dependencies=[Csrf])
+def report_lost(request: Request, v: Seen, number: Annotated[str, Form(max_length=20)] = "",
+                reason: Annotated[str, Form(max_length=10)] = "lost") -> Response:
+    """Report my ID card lost or stolen: it is invalidated, and an adult's number reserved
+    in the same transaction (``registry/automatic.py``)."""
+    if reason not in ("lost", "stolen"):
+        return _portal(request, v, 422, v._("Choose whether the card was lost or stolen."))
+    try:
+        the_gate(request).report_lost(v.access(), number.strip().upper(), reason)
+    except InvalidEvent:
+        return _portal(request, v, 422, v._("An ID card number is three letters and six "
+                                            "digits, such as ABC123456."))
+    except (RegisterError, Forbidden) as exc:
         return _portal(request, v, 409, v._(str(exc)))
     return RedirectResponse("/me#reservation", status_code=303)

@@ -10,6 +10,7 @@ from openpesel.registry import events as ev
 from openpesel.registry.events import Authority
 from openpesel.registry.state import CivilStatus
 from openpesel.web import forms
+from openpesel.web.display import CAUSE_REASONS
 from openpesel.web.purposes import DEFAULT_PURPOSE
 
 RELATIONS = ("mother", "father", "spouse", "child")
@@ -23,7 +24,7 @@ AUDIT_ACTIONS = ("read", "search", "write", "register", "enrol", "verify", "iden
                  "read-audit", "login", "cases", "case-read", "case-evidence", "case-decided",
                  "case-opened", "dedup-candidate", "abis", "bulk-export", "bulk-import",
                  "bulk-rebuild", "bulk-record", "import", "search-hit", "add-principal",
-                 "deactivate-principal", "list-principals", "biometrics-erase")
+                 "deactivate-principal", "list-principals", "biometrics-erase", "report-loss")
 """What the gate writes as an entry's action; the audit page filters by them."""
 OTHER_WORDS = (*(f"reason|{r}" for r in ("biometric", "demographic", "examiner")),
                *(f"minutia|{k}" for k in ("ending", "bifurcation", "other")),
@@ -48,6 +49,7 @@ def words() -> set[str]:
     out |= set(CASE_WORDS) | set(OTHER_WORDS)
     out |= {f"action|{a}" for a in AUDIT_ACTIONS} | {f"authority|{a.value}" for a in Authority}
     out |= {f"purpose|{p}" for p in DEFAULT_PURPOSE.values()}
+    out |= set(CAUSE_REASONS.values()) | {"reported by|office", "reported by|resident"}
     for kind in ev.Kind:
         for field in forms.fields(kind):
             out |= set(field.choices)
