@@ -39,10 +39,13 @@ class RawSql:
     whatever the Python types. (The SQL is compiled once per dialect and cached.)
     """
 
-    def __init__(self, sql: str, *columns: Column[Any]) -> None:
+    def __init__(self, sql: str, *columns: Column[Any],
+                 returns: Sequence[Column[Any]] = ()) -> None:
         self.sql = " ".join(sql.split())
         self.columns = columns
+        self.returns = tuple(returns)
         self._compiled: dict[str, tuple[str, list[Processor | None]]] = {}
+        self._readers: dict[str, list[Processor | None]] = {}
 
     def _compile(self, dialect: Dialect) -> tuple[str, list[Processor | None]]:
         pieces = self.sql.split("?")
@@ -65,6 +68,16 @@ class RawSql:
         sql, processors = compiled
         return sql, tuple(v if p is None else p(v)
                           for v, p in zip(values, processors, strict=True))
+
+    def read(self, dialect: Dialect, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row as SQLAlchemy would hand it back: each value through the result
+        processor of its column in ``returns`` (SQLite's datetime text, say)."""
+        readers = self._readers.get(dialect.name)
+        if readers is None:
+            readers = self._readers[dialect.name] = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.returns]
+        return tuple(v if p is None else p(v) for v, p in zip(row, readers, strict=True))
 
 
 class Transaction:
@@ -90,6 +103,11 @@ class Transaction:
         """
         sql, params = hot.bind(self.conn.dialect, values)
         return self._execute(sql, params, many=False)
+
+    def one(self, hot: RawSql, *values: Any) -> tuple[Any, ...] | None:
+        """The first row of a ``RawSql`` query, read through its ``returns`` columns."""
+        row = self.run(hot, *values).fetchone()
+        return None if row is None else hot.read(self.conn.dialect, row)
 
     def run_many(self, hot: RawSql, rows: Iterable[Sequence[Any]]) -> None:
         """Run a ``RawSql`` statement once per row (one round trip on psycopg)."""
