@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import threadprof
+
 from openpesel.access.gate import Access, Principal, console
 from openpesel.access.policy import Role
 from openpesel.bootstrap import build_gate

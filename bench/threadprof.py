@@ -46,8 +46,8 @@ class _Snapshot:
     """What ``pstats.Stats`` reads: a profile's figures so far, taken without stopping it."""
 
     def __init__(self, profile: cProfile.Profile) -> None:
-        profile.snapshot_stats()  # type: ignore[attr-defined]
-        self.stats = profile.stats  # type: ignore[attr-defined]
+        profile.snapshot_stats()
+        self.stats = profile.stats
 
     def create_stats(self) -> None:
         """Already taken in ``__init__``."""
@@ -55,7 +55,7 @@ class _Snapshot:
 
 def merged() -> pstats.Stats | None:
     """Every thread's profile so far, added up; None if nothing was profiled."""
-    threading.setprofile(None)  # type: ignore[arg-type]
+    threading.setprofile(None)
     with _lock:
         profiles = list(_profiles)
     stats: pstats.Stats | None = None
