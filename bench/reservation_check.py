@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,8 +80,9 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 @contextlib.contextmanager
 def serving(app: list[str], env: dict[str, str], workers: int,
-            profile: Path | None = None) -> Iterator[str]:
-    """uvicorn serving ``app`` (its own arguments) until the block ends; yields its base URL.
+            profile: Path | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """uvicorn serving ``app`` (its own arguments) until the block ends; yields its base URL
+    and its process.
 
     With ``profile``, through bench/serve_profiled.py, which writes the profile there."""
     launcher = ["-m", "uvicorn"] if profile is None else [
@@ -96,7 +98,7 @@ def serving(app: list[str], env: dict[str, str], workers: int,
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(60)
@@ -202,18 +204,21 @@ def main() -> None:
     try:
         before = audit_size(home)
         with contextlib.ExitStack() as stack:
-            base = args.url or stack.enter_context(serving(
+            base, server = (args.url, None) if args.url else stack.enter_context(serving(
                 ["--factory", "openpesel.bootstrap.asgi:app_from_environment"], env,
                 1 if args.profile else args.workers, args.profile))
             token = httpx.post(base + "/api/v1/auth/token",
                                json={"username": "bank", "secret": SECRET}).json()["access_token"]
+            if args.profile and server is not None:
+                server.send_signal(signal.SIGUSR1)  # count the checks, not the start-up
             ours = drive(base, script, args.seconds, args.connections,
                          f"Authorization: Bearer {token}", "X-Purpose: credit application")
         print(ours)
         if "Non-2xx" in ours:
             sys.exit("Some checks failed; the figures above do not count.")
         audited = audit_size(home) - before  # the login's entry among them
-        with serving(["--app-dir", str(scratch), "bare_app:app"], env, args.workers) as base:
+        with serving(["--app-dir", str(scratch), "bare_app:app"], env,
+                     args.workers) as (base, _):
             bare = drive(base, script, args.seconds, args.connections)
         checks, anchor = figures(ours), figures(bare)
         print(json.dumps({"residents": len(pesels) if args.data_dir else args.residents,

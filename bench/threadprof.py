@@ -42,6 +42,17 @@ def all_threads() -> None:
     _new_profile()
 
 
+def reset() -> None:
+    """Forget what every profile has counted so far (the server's start-up, say).
+
+    Safe from any thread: under the GIL the profiled threads stand still, and a
+    thread returning from a call its profile no longer knows is simply not counted.
+    """
+    with _lock:
+        for profile in _profiles:
+            profile.clear()
+
+
 class _Snapshot:
     """What ``pstats.Stats`` reads: a profile's figures so far, taken without stopping it."""
 
