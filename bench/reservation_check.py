@@ -121,6 +121,12 @@ def figures(report: str) -> dict[str, float]:
     return out
 
 
+def _socket_errors(report: str) -> str:
+    """wrk's line of socket errors (connect, read, write, timeout), or "none"."""
+    match = re.search(r"Socket errors:\s*(.+)", report)
+    return match.group(1).strip() if match else "none"
+
+
 def _found(pattern: str, text: str) -> tuple[str, ...]:
     match = re.search(pattern, text)
     if match is None:
@@ -224,6 +230,8 @@ def main() -> None:
         print(json.dumps({"residents": len(pesels) if args.data_dir else args.residents,
                           "workers": args.workers, "connections": args.connections,
                           "answered": int(_found(r"(\d+) requests in", ours)[0]),
+                          "wrk_ran": _found(r"requests in ([\d.]+\w+)", ours)[0],
+                          "socket_errors": _socket_errors(ours),
                           "audited_entries": audited, "load_average": os.getloadavg(),
                           "checks": checks, "bare_fastapi": anchor,
                           "ratio": round(checks["per_s"] / anchor["per_s"], 3)}))
