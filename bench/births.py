@@ -1,7 +1,7 @@
 """Birth registrations in-process, through the gate: allocation, projection and audit.
 
     .venv/bin/python bench/births.py [--births 3000] [--postgres] [--background 0]
-        [--writers 1] [--url DATABASE_URL --data-dir DIR]
+        [--writers 1] [--url DATABASE_URL --data-dir DIR] [--profile OUT.prof]
 
 Each birth is one ``Gate.record`` call by a civil-status registrar, as the API
 would make it: the role and purpose are checked, a PESEL is allocated from
@@ -17,7 +17,8 @@ as W clerks' requests would arrive at one server process. ``--url`` records
 the births in an existing register instead (a PostgreSQL URL or a SQLite
 ``sqlite:///...`` one, loaded beforehand by ``openpesel load-population``),
 with ``--data-dir`` its data directory (its audit signing key); the run adds
-its births to that register for good.
+its births to that register for good. ``--profile`` profiles every thread
+during the births (CPU time, bench/threadprof.py) for bench/profile_shares.py.
 
 The figure is births per second, with this process's CPU time per birth
 (the database server's is not counted), which a busy machine disturbs less
@@ -40,6 +41,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import threadprof
 
 from openpesel.access.gate import Access, Gate, Principal
 from openpesel.access.policy import Role
@@ -100,7 +103,8 @@ def _counts(gate: Gate) -> tuple[int, int, int]:
 
 
 def replay(gate: Gate, access: Access, registrations: Iterable[Registration], writers: int,
-           progress: Callable[[int], None] | None = None) -> Replayed:
+           progress: Callable[[int], None] | None = None,
+           profile: Path | None = None) -> Replayed:
     """Record every registration through the gate with ``writers`` threads, then check it.
 
     The threads take registrations from one iterator, in its order; each
@@ -131,6 +135,8 @@ def replay(gate: Gate, access: Access, registrations: Iterable[Registration], wr
             pesels.extend(mine)
 
     events0, numbers0, audited0 = _counts(gate)
+    if profile is not None:
+        threadprof.all_threads()
     threads = [threading.Thread(target=work, name=f"writer-{k}") for k in range(writers)]
     started, cpu_started = time.perf_counter(), time.process_time()
     for thread in threads:
@@ -138,6 +144,8 @@ def replay(gate: Gate, access: Access, registrations: Iterable[Registration], wr
     for thread in threads:
         thread.join()
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    if profile is not None and (stats := threadprof.merged()) is not None:
+        stats.dump_stats(profile)
     if failures:
         raise SystemExit(f"A writer failed after {len(pesels):,} registrations: "
                          f"{type(failures[0]).__name__}: {failures[0]}; no figures.")
@@ -180,13 +188,15 @@ def main() -> None:
                         help="an existing register's database URL (it keeps the births)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="the existing register's data directory (its audit signing key)")
+    parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="openpesel-births-"))
     try:
         with database(args.postgres, data_dir, args.url) as url, \
                 register_at(url, data_dir, args.background) as gate:
             usc = Access(Principal("usc-bench", Role.USC_REGISTRAR), "birth registration")
-            run = replay(gate, usc, births(args.births, f"{time.time_ns()}/"), args.writers)
+            run = replay(gate, usc, births(args.births, f"{time.time_ns()}/"), args.writers,
+                         profile=args.profile)
             postgres = gate.store.engine.dialect.name == "postgresql"
     finally:
         if args.data_dir is None:
