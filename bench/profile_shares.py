@@ -13,7 +13,9 @@ lives:
 - other: the standard library, JWT, zstd, everything else.
 
 C functions (``{method 'execute' of 'sqlite3.Cursor' objects}``) are placed
-by the module or type they name. It prints each share of the total, then the
+by the module or type they name; the rest (``isinstance``, ``dict.get``, a
+lock's ``acquire``) count for whoever called them, split by the time each
+caller spent in them. It prints each share of the total, then the
 functions with the most self time, so a claim about where the time goes has
 a measurement under it.
 """
@@ -42,13 +44,24 @@ def group_of(filename: str, function: str) -> str:
     return "other"
 
 
+Key = tuple[str, int, str]
+
+
 def shares(stats: pstats.Stats) -> tuple[dict[str, float], float]:
     """Seconds of self time per group, and the total."""
     totals: dict[str, float] = defaultdict(float)
-    raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]] = \
+    raw: dict[Key, tuple[int, int, float, float, dict[Key, tuple[float, ...]]]] = \
         stats.stats  # type: ignore[attr-defined]
-    for (filename, _line, function), (_cc, _nc, tottime, _ct, _callers) in raw.items():
-        totals[group_of(filename, function)] += tottime
+    for (filename, _line, function), (_cc, _nc, tottime, _ct, callers) in raw.items():
+        group = group_of(filename, function)
+        if filename == "~" and group == "other" and callers:
+            # A builtin: its time is its callers', split by what each spent in it.
+            spent = {caller: figures[2] for caller, figures in callers.items()}
+            whole = sum(spent.values()) or 1.0
+            for (c_file, _c_line, c_function), seconds in spent.items():
+                totals[group_of(c_file, c_function)] += tottime * seconds / whole
+            continue
+        totals[group] += tottime
     return dict(totals), sum(totals.values())
 
 

@@ -227,7 +227,8 @@ def main() -> None:
                      args.workers) as (base, _):
             bare = drive(base, script, args.seconds, args.connections)
         checks, anchor = figures(ours), figures(bare)
-        print(json.dumps({"residents": len(pesels) if args.data_dir else args.residents,
+        print(json.dumps({"register": str(args.data_dir) if args.data_dir else args.residents,
+                          "numbers_checked": len(pesels),
                           "workers": args.workers, "connections": args.connections,
                           "answered": int(_found(r"(\d+) requests in", ours)[0]),
                           "wrk_ran": _found(r"requests in ([\d.]+\w+)", ours)[0],
