@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, NoReturn, cast
+from typing import Any, ClassVar, NoReturn
 
 from sqlalchemy import JSON, Column, Connection, Dialect, Table
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import DBAPIError
+
+from openpesel.storage.engine import driver_error
 
 Processor = Callable[[Any], Any]
 
@@ -130,14 +131,8 @@ class Transaction:
         return cursor
 
     def _raise_wrapped(self, exc: Exception, sql: str, params: Any) -> NoReturn:
-        """What SQLAlchemy does with a driver error: wrap it, and drop a dead connection."""
-        dialect = self.conn.dialect
-        dead = dialect.is_disconnect(cast(Any, exc), self.conn.connection.dbapi_connection,
-                                     self._cursor)
-        if dead:
-            self.conn.invalidate(exc)
-        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=dead, dialect=dialect) from exc
+        """What SQLAlchemy does with a driver error: wrap it, and drop dead connections."""
+        raise driver_error(self.conn, exc, sql, params) from exc
 
     def dialect_insert(self, table: Table) -> Any:
         """The engine's INSERT, which knows ON CONFLICT (SQLite's here)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -133,12 +133,20 @@ def begin_on_driver(conn: Connection, statement: str) -> None:
     try:
         raw.execute(statement)  # type: ignore[union-attr]  # sqlite3's and psycopg's own
     except conn.dialect.loaded_dbapi.Error as exc:
-        dead = conn.dialect.is_disconnect(exc, raw, None)
-        if dead:
-            conn.invalidate(exc)
-        raise sa_exc.DBAPIError.instance(statement, (), exc, conn.dialect.loaded_dbapi.Error,
-                                         connection_invalidated=dead,
-                                         dialect=conn.dialect) from exc
+        raise driver_error(conn, exc, statement, ()) from exc
+
+
+def driver_error(conn: Connection, exc: Exception, statement: str,
+                 params: Any) -> sa_exc.StatementError:
+    """A driver's error as SQLAlchemy would raise it, having done what SQLAlchemy does with a
+    lost connection: drop it and every connection pooled before it (the server restarted, so
+    they are all dead), so that ``begun``'s one retry gets a fresh one."""
+    dead = conn.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
+    if dead:
+        conn.engine.pool._invalidate(conn.connection, exc)  # SQLAlchemy's own step, as above
+        conn.invalidate(exc)
+    return sa_exc.DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=dead, dialect=conn.dialect)
 
 
 @contextmanager
