@@ -37,6 +37,7 @@ class ExitCode(enum.IntEnum):
     AUDIT_BROKEN = 11
     NO_MATCH = 12
     CANNOT_SERVE = 13
+    CERTIFICATE_INVALID = 14
 
 
 EXIT_MEANINGS: dict[ExitCode, str] = {
@@ -55,6 +56,9 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NO_MATCH: "fingerprints do not match (verify)",
     ExitCode.CANNOT_SERVE: (
         "the server cannot start (the port is taken, or several workers on SQLite)"
+    ),
+    ExitCode.CERTIFICATE_INVALID: (
+        "a certificate is forged, unknown or revoked (certificates check)"
     ),
 }
 """What each exit code means, as ``openpesel --help`` and the README list them."""

@@ -117,6 +117,8 @@ ALLOWED = {
     "audit verify": {"admin", "operator"},
     "export": {"admin", "operator"},
     "adjudication queue": {"examiner", "operator"},
+    "verify": {"bank", "notary", "telecom", "operator"},
+    "issue certificate": {"municipal_clerk", "operator"},  # a resident: their own record only
 }
 
 
@@ -144,6 +146,9 @@ ALLOWED_ONLY = {
     "case decision": {"examiner", "operator"},
     "registration with fingerprints": {"municipal_clerk", "operator"},
     "abis": {"abis_client"},
+    "read certificate": {"resident", "municipal_clerk", "operator"},
+    "revoke certificate": {"municipal_clerk", "operator"},
+    "certificate check": {r.value for r in Role},
 }
 
 
@@ -181,6 +186,11 @@ def _call_more(c: httpx.Client, endpoint: str, pesel: str, n: int) -> httpx.Resp
             "/registrations", data={"kind": "foreigner_registered", "document_ref": "D",
                                     "payload": "{}", "fingers": ["2"]},
             files=[("scans", ("s.png", b"not really an image", "image/png"))]),
+        "read certificate": lambda: c.get(f"/certificates/{uuid.uuid4()}"),
+        "revoke certificate": lambda: c.post(f"/certificates/{uuid.uuid4()}/revocation",
+                                             json={"reason": "issued in error"}),
+        "certificate check": lambda: c.post("/certificate-checks",
+                                            json={"certificate_id": str(uuid.uuid4())}),
         "abis": lambda: c.post("/abis", json={
             "id": "mosip.abis.ping", "version": "1.1", "requestId": f"r{n}",
             "requesttime": "2026-03-01T09:00:00Z"}),
@@ -205,6 +215,11 @@ def _call(c: httpx.Client, endpoint: str, pesel: str, n: int) -> httpx.Response:
                       valid_until="2036-01-01")
     if endpoint == "record citizenship":
         return event_("citizenship_acquired", "VOIVODE", country="DEU")
+    if endpoint == "verify":
+        return c.post("/verifications", json={"pesel": pesel, "family_name": "Nowak"})
+    if endpoint == "issue certificate":
+        return c.post("/certificates", json={"pesel": pesel, "scope": "partial",
+                                             "fields": ["family_name"]})
     paths = {"read person": f"/persons/{pesel}", "search": "/persons?q=Nowak",
              "check reservation": f"/reservations/{pesel}", "statistics": "/statistics/population",
              "my record": "/me", "users": "/users", "audit verify": "/audit/verify",

@@ -17,6 +17,7 @@ from tests.web.conftest import Site, log_in, main_page, shot
 LANDING_HEADING = {"/dashboard": "Pulpit", "/search": "Wyszukiwanie w rejestrze",
                    "/check": "Czy ten PESEL jest zastrzeżony?", "/me": "Moje dane",
                    "/audit": "Dziennik dostępu",
+                   "/verification": "Czy te dane zgadzają się z rejestrem?",
                    "/examiner": "Sprawy podejrzenia podwójnej tożsamości"}
 
 

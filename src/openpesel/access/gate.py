@@ -10,7 +10,8 @@ the console have one object to call:
 - officials (read, search, record, bulk, fingerprints): ``access/officials.py``;
 - residents (my record, my children, my reservation, my audit): ``access/residents.py``;
 - examiners (1:N, screened registrations, cases, ABIS): ``access/adjudication.py``;
-- the audit log's administration and the totals: ``access/audit_admin.py``.
+- the audit log's administration and the totals: ``access/audit_admin.py``;
+- Art. 49 verification and certificates: ``access/verification.py``, ``certificates.py``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from openpesel.access.audit import AuditLog
 from openpesel.access.audit_admin import AuditAdministration, NoHeadYet
 from openpesel.access.authentication import AUTH_CACHE_SECONDS, TOKEN_TTL, Authentication
 from openpesel.access.brake import Brake
+from openpesel.access.certificates import Certificates
 from openpesel.access.officials import HIT_FIELDS, Officials, ReservationCheck
 from openpesel.access.residents import Residents
+from openpesel.access.retention import Retention
+from openpesel.access.verification import Verifications
 from openpesel.registry import events as ev
 from openpesel.registry.service import Register
 
@@ -79,6 +83,9 @@ class Gate:
         self.enrol_fingerprints = self.officials.enrol_fingerprints
         self.verify_fingerprint = self.officials.verify_fingerprint
 
+        self.retention = Retention(self.accountable, register, lambda: self.fingerprints)
+        self.erase_expired_biometrics = self.retention.erase_expired
+
         self.residents = Residents(self.accountable, register)
         self.my_record = self.residents.my_record
         self.my_children = self.residents.my_children
@@ -86,6 +93,15 @@ class Gate:
         self.reserve = self.residents.reserve
         self.withdraw = self.residents.withdraw
         self.my_audit = self.residents.my_audit
+
+        # Art. 49 verification mode and certificates (issue 19; docs/verification.md)
+        self.verifications = Verifications(self.accountable, register)
+        self.verify = self.verifications.verify
+        self.certificates = Certificates(self.accountable, register)
+        self.issue_certificate = self.certificates.issue
+        self.certificate = self.certificates.get
+        self.revoke_certificate = self.certificates.revoke
+        self.check_certificate = self.certificates.check
 
         self.audit_admin = AuditAdministration(self.accountable)
         self.statistics = self.audit_admin.statistics

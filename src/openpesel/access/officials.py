@@ -124,8 +124,10 @@ class Officials:
     def enrol_fingerprints(self, access: Access, pesel: str, scans: Sequence[Scan],
                            missing: Sequence[tuple[int, str]], document_ref: str,
                            authority: ev.Authority | None = None,
-                           accept_low_quality: bool = False) -> Enrolment:
-        """Take fingerprints for an ID card or passport: one audited register event."""
+                           accept_low_quality: bool = False,
+                           basis: str | None = None) -> Enrolment:
+        """Take fingerprints for an ID card or passport: one audited register event, under
+        the law ``basis`` names (``registry/retention.py``)."""
         office = self.tx.office(access, ev.Kind.FINGERPRINTS_ENROLLED, pesel, authority)
 
         def work(s: StoreTransaction, seen: Touched) -> Enrolment:
@@ -133,9 +135,10 @@ class Officials:
             if self._screening is None:
                 return self._fingerprints().enrol(s, pesel, scans, missing, office,
                                                   document_ref,
-                                                  accept_low_quality=accept_low_quality)
+                                                  accept_low_quality=accept_low_quality,
+                                                  basis=basis)
             done = self._screening().enrol(s, pesel, scans, missing, office, document_ref,
-                                           access.principal.name, accept_low_quality)
+                                           access.principal.name, accept_low_quality, basis)
             if done.case_id is not None:
                 seen.fields.append(f"case:{done.case_id}")
                 self.tx.audit_people(s, access, "dedup-candidate",

@@ -47,6 +47,7 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"  # the register's own operator at the console (the CLI)
     EXAMINER = "examiner"  # a fingerprint examiner: 1:N searches and duplicate cases
     ABIS_CLIENT = "abis_client"  # a national-ID platform calling the AFIS through MOSIP's ABIS API
+    PUBLIC = "public"  # anyone, unauthenticated: checks a certificate (see the block below)
 
 
 class Action(enum.StrEnum):
@@ -63,6 +64,10 @@ class Action(enum.StrEnum):
     IDENTIFY = "identify"  # 1:N fingerprint search over everyone enrolled
     ADJUDICATE = "adjudicate"  # the queue of suspected duplicates, their evidence, decisions
     ABIS = "abis"  # MOSIP ABIS messages: insert, identify, delete, ping, counts
+    VERIFY = "verify"  # Art. 49 verification mode: yes/no per claim (block below)
+    ISSUE_CERTIFICATE = "issue_certificate"  # a zaświadczenie: issue it, fetch it again
+    REVOKE_CERTIFICATE = "revoke_certificate"
+    CHECK_CERTIFICATE = "check_certificate"  # anyone: genuine, not revoked
 
 
 ROLE_AUTHORITY: dict[Role, Authority] = {
@@ -119,6 +124,29 @@ _WHAT = {Action.RECORD: "record events", Action.READ_PERSON: "read a person's re
          Action.AUDIT: "administer the audit log", Action.BULK: "export or import the register",
          Action.IDENTIFY: "search fingerprints 1:N", Action.ADJUDICATE: "adjudicate duplicates",
          Action.ABIS: "call the ABIS interface"}
+
+
+# -- Verification mode (Art. 49) and certificates (issue 19, sections 2 and 3) -----------
+# Kept in one block: banks, notaries and telecoms learn yes or no for the claims they
+# hold (docs/verification.md); a resident, their municipal office or the console issue
+# a certificate (zaświadczenie), the office revokes it, and anyone checks one.
+_VERIFIERS = (Role.BANK, Role.NOTARY, Role.TELECOM, Role.OPERATOR)
+_CERTIFIERS = (Role.RESIDENT, Role.MUNICIPAL_CLERK, Role.OPERATOR)
+_REVOKERS = (Role.MUNICIPAL_CLERK, Role.OPERATOR)
+for _role, _action in [*((r, Action.VERIFY) for r in _VERIFIERS),
+                       *((r, Action.ISSUE_CERTIFICATE) for r in _CERTIFIERS),
+                       *((r, Action.REVOKE_CERTIFICATE) for r in _REVOKERS)]:
+    PERMISSIONS[_role] = PERMISSIONS[_role] | {_action}
+PERMISSIONS[Role.PUBLIC] = frozenset({Action.CHECK_CERTIFICATE})
+NO_PURPOSE_NEEDED = NO_PURPOSE_NEEDED | {Action.CHECK_CERTIFICATE}  # anyone, no questions
+_ARTICLE[Role.PUBLIC] = "The public"
+_WHAT.update({Action.VERIFY: "verify a person's data", Action.ISSUE_CERTIFICATE:
+              "issue certificates", Action.REVOKE_CERTIFICATE: "revoke certificates",
+              Action.CHECK_CERTIFICATE: "check certificates"})
+VERIFICATION_QUOTA = "1000/hour"
+"""Verifications one body (principal) may ask for, in the ``limits`` notation: beyond it
+the API answers 429 ``quota-exceeded``. Art. 49 allows checks, not a copy of the register."""
+# -- end of the verification and certificate block ---------------------------------------
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from openpesel.api import (
     routes_fingerprints,
     routes_me,
     routes_register,
+    routes_verification,
     routes_witness,
 )
 from openpesel.api.deps import RateLimited
@@ -57,7 +58,7 @@ def create_api(gate: Gate, bucket: TokenBucket, lifespan: Lifespan[FastAPI] | No
         return response
 
     for module in (routes_register, routes_me, routes_admin, routes_fingerprints,
-                   routes_adjudication, routes_witness):
+                   routes_adjudication, routes_witness, routes_verification):
         app.include_router(module.router, prefix="/api/v1")
     contract.install(app)  # 405 for undeclared methods; the documented event union
     return app

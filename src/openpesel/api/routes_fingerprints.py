@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from openpesel.access.gate import Access, Gate
 from openpesel.api.deps import access, gate
 from openpesel.api.models import ERRORS, PeselPath, RecordedOut
+from openpesel.registry.payloads import BiometricBasis
 
 if TYPE_CHECKING:  # the fingerprint stack is imported on first use, not at start-up
     from openpesel.dedup.enrolment import Scan
@@ -73,9 +74,13 @@ async def scans_of(fingers: list[int], scans: list[UploadFile]) -> list[Scan]:
 @router.post("", status_code=201, summary="Enrol up to ten fingers (one event)")
 async def enrol(pesel: PeselPath, a: Purposeful, g: TheGate, fingers: Fingers, scans: Scans,
                 document_ref: Annotated[str, Form(min_length=1, max_length=120)],
+                basis: Annotated[BiometricBasis | None, Form(
+                    description="The law the prints are held under: id_card ones are sealed "
+                    "and erased 90 days after the card's issue (docs/retention.md)")] = None,
                 ) -> EnrolmentOut:
     prepared = await scans_of(fingers, scans)
-    done = await run_in_threadpool(g.enrol_fingerprints, a, pesel, prepared, [], document_ref)
+    done = await run_in_threadpool(g.enrol_fingerprints, a, pesel, prepared, [], document_ref,
+                                   None, False, basis)
     return EnrolmentOut(
         recorded=RecordedOut(pesel=done.recorded.pesel, seqs=list(done.recorded.seqs)),
         fingers=[FingerOut(**f.__dict__) for f in done.fingers])

@@ -81,6 +81,15 @@ class ImageStore:
                 return path
         raise ImageNotFound()
 
+    def discard(self, digest: str) -> bool:
+        """Delete the image (a retention rule's erasure); False if it was not there."""
+        try:
+            path = self.locate(digest)
+        except ImageNotFound:
+            return False
+        path.unlink(missing_ok=True)
+        return True
+
     def verify(self, digest: str) -> bool:
         """True when the stored bytes still hash to their address."""
         return hashlib.sha256(self.get_bytes(digest)).hexdigest() == digest

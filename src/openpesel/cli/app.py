@@ -36,6 +36,7 @@ from openpesel.cli.kinds import kinds
 from openpesel.cli.load import load_population_cmd
 from openpesel.cli.serve import serve
 from openpesel.cli.users import users
+from openpesel.cli.verification import certificates, verify
 from openpesel.config import Settings
 from openpesel.errors import (
     EXIT_MEANINGS,
@@ -312,6 +313,8 @@ app.add_typer(fingerprints, name="fingerprints")
 app.add_typer(cases, name="cases")
 app.command("load-population")(load_population_cmd)
 app.command()(serve)
+app.command("verify")(verify)
+app.add_typer(certificates, name="certificates")
 
 
 def main() -> None:

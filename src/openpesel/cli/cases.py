@@ -15,7 +15,7 @@ import typer
 
 from openpesel.cli import render
 from openpesel.cli.console import clear_errors, operator, parse_fields
-from openpesel.cli.fingerprints import read_scans
+from openpesel.cli.scans import read_scans
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 

@@ -2,66 +2,57 @@
 
 from __future__ import annotations
 
+import enum
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from openpesel.cli import render
 from openpesel.cli.console import clear_errors, operator
+from openpesel.cli.fingerprint_exchange import nist_pack, nist_show, tenprint_scans
+from openpesel.cli.scans import read_bytes, read_scans
 from openpesel.errors import ExitCode
 from openpesel.registry import events as ev
 
-if TYPE_CHECKING:
-    from openpesel.dedup.enrolment import Scan
+
+class Basis(enum.StrEnum):
+    ID_CARD = "id_card"
+    UKR_2022 = "ukr_2022"
+
 
 fingerprints = typer.Typer(help="Fingerprints: enrolment and 1:1 verification.",
                            no_args_is_help=True)
 
 
-def _finger_path(text: str) -> tuple[int, Path]:
-    finger, sep, path = text.partition("=")
-    if not sep or not finger.isdigit() or not 1 <= int(finger) <= 10:
-        raise typer.BadParameter(f"give FINGER=PATH with a finger position 1-10, not {text!r}")
-    return int(finger), Path(path)
-
-
-def _read(path: Path) -> bytes:
-    from openpesel.errors import InvalidEvent
-
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InvalidEvent(f"Cannot read {path}: {exc.strerror}.") from None
-
-
-def read_scans(options: list[str], dpi: float | None) -> list[Scan]:
-    """The scans that ``--scan FINGER=IMAGE`` options name, read from their files."""
-    from openpesel.dedup.enrolment import Scan
-
-    return [Scan(f, _read(p), dpi) for f, p in map(_finger_path, options)]
-
-
 @fingerprints.command("enrol")
 def enrol(
     pesel: str,
-    scan: Annotated[list[str], typer.Option(help="FINGER=IMAGE, e.g. 2=right-index.png")],
+    scan: Annotated[list[str] | None, typer.Option(
+        help="FINGER=IMAGE, e.g. 2=right-index.png")] = None,
+    nist: Annotated[Path | None, typer.Option(
+        help="An ANSI/NIST-ITL tenprint transaction: every finger image in it.")] = None,
     missing: Annotated[list[str] | None, typer.Option(
         help="FINGER=REASON for a finger that cannot be taken (amputated, injured, ...)")] = None,
     authority: Annotated[ev.Authority, typer.Option("--authority", "-a")] = ev.Authority.GMINA,
     document: Annotated[str, typer.Option("--document", "-d")] = "",
     dpi: Annotated[float | None, typer.Option(help="The scanner's resolution.")] = None,
     accept_low_quality: bool = False,
+    basis: Annotated[Basis | None, typer.Option(
+        help="The law the prints are held under: id_card prints are sealed and erased 90 "
+             "days after the card's issue (docs/retention.md).")] = None,
 ) -> None:
-    """Enrol fingerprints (PNG, TIFF, BMP, JPEG or WSQ) as an event on the person's record."""
-
+    """Enrol fingerprints (PNG, TIFF, BMP, JPEG, WSQ, or an ANSI/NIST-ITL transaction) as an
+    event on the person's record."""
+    if bool(scan) == (nist is not None):
+        raise typer.BadParameter("give either --scan FINGER=IMAGE options or one --nist file")
     with clear_errors():
+        scans = tenprint_scans(nist, pesel) if nist is not None else read_scans(scan or [], dpi)
         gate, access = operator()
-        scans = read_scans(scan, dpi)
         gone = [(int(f), r) for f, _, r in (m.partition("=") for m in missing or [])]
         done = gate.enrol_fingerprints(access, pesel, scans, gone, document, authority,
-                                       accept_low_quality)
+                                       accept_low_quality, basis.value if basis else None)
     for f in done.fingers:
         note = " (rescan advised)" if f.needs_recapture else ""
         render.console.print(f"finger {f.finger}: quality {f.quality}, {f.minutiae} minutiae"
@@ -78,7 +69,7 @@ def verify_cmd(pesel: str, finger: Annotated[int, typer.Option(min=1, max=10)], 
 
     with clear_errors():
         gate, access = operator()
-        verdict = gate.verify_fingerprint(access, pesel, Scan(finger, _read(image), dpi),
+        verdict = gate.verify_fingerprint(access, pesel, Scan(finger, read_bytes(image), dpi),
                                           false_match_rate)
     word = "MATCH" if verdict.is_match else "NO MATCH"
     render.console.print(f"{word}: score {verdict.score:.0f}, threshold {verdict.threshold:.0f} "
@@ -101,3 +92,20 @@ def synth(out: Path, seed: int = 1, impressions: int = 2) -> None:
         Image.fromarray(finger.impression(i).pixels, "L").save(buffer, "PNG", dpi=(500, 500))
         (out / f"finger-{seed}-{i}.png").write_bytes(buffer.getvalue())
     render.console.print(f"wrote {impressions} impressions of synthetic finger {seed} to {out}")
+
+
+@fingerprints.command("retention")
+def retention() -> None:
+    """Erase the fingerprints whose law's retention has ended today (ID cards: 90 days
+    after issue): destroy each enrolment's key and images, and record the erasure."""
+    with clear_errors():
+        gate, access = operator()
+        run = gate.erase_expired_biometrics(access)
+    for e in run.erased:
+        render.console.print(f"erased enrolment #{e.enrolment_seq} of PESEL {e.pesel} "
+                             f"(#{e.erasure_seq})")
+    render.console.print(f"{len(run.erased)} enrolment(s) erased as of {run.today.isoformat()}")
+
+
+fingerprints.command("nist-pack")(nist_pack)
+fingerprints.command("nist-show")(nist_show)

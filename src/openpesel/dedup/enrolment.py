@@ -21,7 +21,7 @@ import datetime
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from openpesel.biometrics import (
     FingerPosition,
@@ -36,10 +36,12 @@ from openpesel.biometrics import (
     load_image,
     verify,
 )
+from openpesel.dedup.sealing import SEALED_BASES, latest_fingers, new_key, seal
 from openpesel.errors import FingerNotEnrolled
 from openpesel.registry import events as ev
 from openpesel.registry.commands import Command, Recorded
 from openpesel.registry.service import Register
+from openpesel.storage import biometric_keys
 from openpesel.storage.session import StoreTransaction
 
 
@@ -115,30 +117,40 @@ class FingerprintService:
     def enrol(self, s: StoreTransaction, pesel: str, scans: Sequence[Scan],
               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
               *, accept_low_quality: bool = False,
-              effective: datetime.date | None = None) -> Enrolment:
+              effective: datetime.date | None = None, basis: str | None = None) -> Enrolment:
         return self.record(s, pesel, self.usable(scans, accept_low_quality), missing, authority,
-                           document_ref, effective)
+                           document_ref, effective, basis)
 
     def record(self, s: StoreTransaction, pesel: str, assessed: Sequence[Prepared],
                missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
-               effective: datetime.date | None = None) -> Enrolment:
-        """Record fingers already assessed (``usable``): their images, then the event."""
+               effective: datetime.date | None = None, basis: str | None = None
+               ) -> Enrolment:
+        """Record fingers already assessed (``usable``): their images, then the event.
+
+        Under a basis with an end (``sealing.SEALED_BASES``) the templates are sealed with
+        a new key, stored in the same transaction as the event.
+        """
         payload = self.payload(assessed, missing)
+        key = None
+        if basis is not None:
+            payload["basis"] = basis
+        if basis in SEALED_BASES:
+            key = new_key()
+            payload = seal(payload, self.register.resolve(pesel, s), *key)
         done = self.register.record_in(s, Command(ev.Kind.FINGERPRINTS_ENROLLED, payload,
                                                   authority, document_ref, pesel, effective))
+        if key is not None:
+            biometric_keys.put(s, key[0], done.person_id, done.seqs[0], basis, key[1])
         return Enrolment(done, [p.result for p in assessed])
 
     def verify(self, s: StoreTransaction, pesel: str, scan: Scan,
                false_match_rate: float = 0.001) -> Verdict:
         """Is this the finger enrolled for ``pesel`` at ``scan.finger``?"""
-        reference = None
-        for e in self.register.history(pesel, session=s):
-            if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
-                for f in cast("ev.FingerprintsEnrolled", e.payload).fingers:
-                    if f.finger == scan.finger:
-                        reference = f.template  # the latest enrolment wins
-        if reference is None:
-            raise FingerNotEnrolled(f"No fingerprint {scan.finger} is enrolled for {pesel}.")
+        enrolled = latest_fingers(s, self.register.history(pesel, session=s))
+        if scan.finger not in enrolled:
+            raise FingerNotEnrolled(f"No fingerprint {scan.finger} is enrolled for {pesel} (or "
+                                    "it was erased when the law's retention period ended).")
+        reference = enrolled[scan.finger].template  # the latest enrolment wins
         probe = extract_template(load_image(scan.data, dpi=scan.dpi,
                                             finger=FingerPosition(scan.finger)))
         return verify(probe, decode_template(base64.b64decode(reference)),

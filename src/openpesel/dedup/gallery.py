@@ -33,8 +33,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from openpesel.dedup.sealing import latest_fingers
 from openpesel.registry import events as ev
-from openpesel.registry.history import effective_events, fold
+from openpesel.registry.history import fold
 from openpesel.storage import cases as store_cases
 from openpesel.storage.store import StoreTransaction
 
@@ -44,17 +45,6 @@ if TYPE_CHECKING:
 
 WATCHED = ev.GALLERY_KINDS
 """Events that can add, move or drop a gallery entry."""
-
-
-def latest_fingers(log: list[ev.Event]) -> dict[int, ev.EnrolledFinger]:
-    """Finger -> the person's latest enrolment of that finger (corrections applied)."""
-    out: dict[int, ev.EnrolledFinger] = {}
-    for e in effective_events(log):
-        if e.kind is ev.Kind.FINGERPRINTS_ENROLLED:
-            assert isinstance(e.payload, ev.FingerprintsEnrolled)
-            for f in e.payload.fingers:
-                out[f.finger] = f
-    return out
 
 
 def decode(templates: Mapping[int, str]) -> dict[int, FingerprintTemplate]:
@@ -110,7 +100,7 @@ class RegisterGallery:
             gallery.remove(old)
         log = s.events_for(person_id)
         state = fold(log)
-        fingers = latest_fingers(log)
+        fingers = latest_fingers(s, log, lasting_only=True)
         if state is None or state.duplicate_of is not None or not fingers:
             return
         info: SubjectInfo = SubjectInfo(sex=state.sex.value,

@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, cast
 from openpesel.biometrics import parameters as bp
 from openpesel.dedup import cases as c
 from openpesel.dedup.evidence import Evidence, Side
-from openpesel.dedup.gallery import RegisterGallery, decode, latest_fingers
+from openpesel.dedup.gallery import RegisterGallery, decode
 from openpesel.dedup.held import held_matches
+from openpesel.dedup.sealing import SEALED_BASES, latest_fingers
 from openpesel.errors import FingerNotEnrolled, InvalidEvent, RegisterError
 from openpesel.registry import events as ev
 from openpesel.registry.checks import check_authority
@@ -134,15 +135,21 @@ class DedupService:
 
     def enrol(self, s: StoreTransaction, pesel: str, scans: Sequence[Scan],
               missing: Sequence[tuple[int, str]], authority: ev.Authority, document_ref: str,
-              by: str, accept_low_quality: bool = False) -> Enrolment:
-        """Fingers taken from a registered person (an ID card), screened like a registration.
+              by: str, accept_low_quality: bool = False, basis: str | None = None
+              ) -> Enrolment:
+        """Fingers taken from a registered person, screened like a registration.
 
-        The enrolment is recorded whatever is found: the person is in the register
-        already, and holding their card would not undo that. Fingers that reach
-        the threshold against another record, or a held application, open a case
-        between the two, for an examiner to decide as any other.
+        Prints under a basis with an end (ID cards) are recorded without a search: the
+        law that lets them be taken gives no basis for comparing them with a database.
+        Others are recorded whatever is found: the person is in the register already,
+        and holding their card would not undo that. Fingers that reach the threshold
+        against another record, or a held application, open a case between the two,
+        for an examiner to decide as any other.
         """
         assessed = self.fingerprints.usable(scans, accept_low_quality)
+        if basis in SEALED_BASES:  # no 1:N search with prints the law keeps out of it
+            return self.fingerprints.record(s, pesel, assessed, missing, authority,
+                                            document_ref, basis=basis)
         probe = decode({p.result.finger: p.template for p in assessed})
         s.lock_gallery()
         me = self.register.resolve(pesel, s)
@@ -150,7 +157,8 @@ class DedupService:
                 if self._hit(h) and self.register.resolve(h.key, s) != me]
         suspects = [self._suspect(s, h, ("biometric",)) for h in hits]
         held = self._held(s, probe)
-        done = self.fingerprints.record(s, pesel, assessed, missing, authority, document_ref)
+        done = self.fingerprints.record(s, pesel, assessed, missing, authority, document_ref,
+                                        basis=basis)
         if not suspects and not held:
             return done
         case_id = uuid.uuid4()
@@ -238,7 +246,7 @@ class DedupService:
         if ids[0] == ids[1]:
             raise InvalidEvent("A case needs two different records.")
         states = [self.register.state(p, session=s) for p in (subject, candidate)]
-        probe = latest_fingers(s.events_for(ids[0]))
+        probe = latest_fingers(s, s.events_for(ids[0]))
         hit = None
         if probe:
             hits = self.gallery.search(s, decode({n: f.template for n, f in probe.items()}),
@@ -384,14 +392,14 @@ class DedupService:
                                    list[int]]:
         """The subject's fingers, the candidate's, and the positions both gave."""
         probe = self._probe_fingers(s, case)
-        theirs = latest_fingers(s.events_for(case.suspect(candidate).person_id))
+        theirs = latest_fingers(s, s.events_for(case.suspect(candidate).person_id))
         return probe, theirs, sorted(set(probe) & set(theirs))
 
     def _probe_fingers(self, s: StoreTransaction, case: c.Case) -> dict[int, ev.EnrolledFinger]:
         if case.origin is c.Origin.APPLICATION:
             given = case.subject["enrolment"]["fingers"]
             return {f["finger"]: ev.EnrolledFinger.model_validate(f) for f in given}
-        return latest_fingers(s.events_for(uuid.UUID(case.subject["person_id"])))
+        return latest_fingers(s, s.events_for(uuid.UUID(case.subject["person_id"])))
 
 
 def _also(x: c.Suspect, reason: str) -> c.Suspect:

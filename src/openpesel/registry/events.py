@@ -29,6 +29,7 @@ from openpesel.number import validate
 from openpesel.registry.payloads import (  # the payload models, re-exported as ev.Birth ...
     PESEL_SCHEMA as PESEL_SCHEMA,
     Adopted as Adopted,
+    BiometricsErased as BiometricsErased,
     Birth as Birth,
     BirthDateCorrected as BirthDateCorrected,
     Citizenship as Citizenship,
@@ -103,6 +104,7 @@ class Kind(enum.StrEnum):
     CITIZENSHIP_ACQUIRED = "citizenship_acquired"
     CITIZENSHIP_LOST = "citizenship_lost"
     FINGERPRINTS_ENROLLED = "fingerprints_enrolled"
+    BIOMETRICS_ERASED = "biometrics_erased"
     PESEL_RESERVED = "pesel_reserved"
     RESERVATION_WITHDRAWN = "reservation_withdrawn"
     IDENTITY_LINKED = "identity_linked"
@@ -133,6 +135,7 @@ PAYLOADS: dict[Kind, type[Payload]] = {
     Kind.CITIZENSHIP_ACQUIRED: Citizenship,
     Kind.CITIZENSHIP_LOST: Citizenship,
     Kind.FINGERPRINTS_ENROLLED: FingerprintsEnrolled,
+    Kind.BIOMETRICS_ERASED: BiometricsErased,
     Kind.PESEL_RESERVED: PeselReserved,
     Kind.RESERVATION_WITHDRAWN: ReservationWithdrawn,
     Kind.IDENTITY_LINKED: IdentityLinked,
@@ -165,6 +168,8 @@ AUTHORS: dict[Kind, frozenset[Authority]] = {
     Kind.CITIZENSHIP_ACQUIRED: frozenset({_V, _M}),
     Kind.CITIZENSHIP_LOST: frozenset({_V, _M}),
     Kind.FINGERPRINTS_ENROLLED: frozenset({_G, _P}),
+    # The register's keeper runs the retention rules for every office.
+    Kind.BIOMETRICS_ERASED: frozenset({_M}),
     # The resident acts through the minister's online service, or at any municipality.
     Kind.PESEL_RESERVED: frozenset({_G, _M}),
     Kind.RESERVATION_WITHDRAWN: frozenset({_G, _M}),
@@ -204,10 +209,13 @@ def not_by_hand(kind: Kind) -> str | None:
     """Why ``kind`` may not be recorded as a clerk's event, or None if it may."""
     if kind in ADJUDICATION_KINDS:
         return f"A {kind.value} event is recorded only by an examiner's decision on a case."
+    if kind is Kind.BIOMETRICS_ERASED:
+        return "Biometrics are erased only by the retention rules (openpesel fingerprints " \
+               "retention), which also destroy the key."
     return None
 
 CREATING_KINDS = frozenset({Kind.BIRTH, Kind.FOREIGNER_REGISTERED})
-GALLERY_KINDS = frozenset({Kind.FINGERPRINTS_ENROLLED, Kind.SEX_CHANGED,
+GALLERY_KINDS = frozenset({Kind.FINGERPRINTS_ENROLLED, Kind.BIOMETRICS_ERASED, Kind.SEX_CHANGED,
                            Kind.BIRTH_DATE_CORRECTED, Kind.ADOPTED, Kind.IDENTITY_LINKED,
                            Kind.CORRECTED})
 """Events that add, move or drop a fingerprint gallery's entry (``dedup/gallery.py``).

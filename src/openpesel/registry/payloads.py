@@ -23,6 +23,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
@@ -253,11 +254,51 @@ class MissingFinger(Payload):
     reason: Literal["amputated", "injured", "bandaged", "temporarily_impossible", "other"]
 
 
+SEALED_PREFIX = "sealed:v1:"
+"""How a sealed template's text begins (``dedup/sealing.py``)."""
+SEALED_BASES = frozenset({"id_card"})
+"""Bases whose prints have an end: sealed with their own key, erased when it comes, and
+never part of the 1:N gallery."""
+BiometricBasis = Literal["id_card", "ukr_2022"]
+"""The law fingerprints are held under (docs/retention.md): ``id_card``, Regulation (EU)
+2019/1157 Art. 10(3), until the card is collected and no longer than 90 days after its
+issue; ``ukr_2022``, the special act of 12 March 2022, a lasting gallery."""
+
+
 class FingerprintsEnrolled(Payload):
-    """Fingerprints taken for an ID card or passport; none from children under 12."""
+    """Fingerprints taken for an ID card or passport; none from children under 12.
+
+    The templates of an enrolment with a ``key_id`` are sealed with that enrolment's own
+    key, kept outside the log: destroying the key erases them while the log, append-only,
+    keeps the fact that they were taken (crypto-shredding).
+    """
 
     fingers: list[EnrolledFinger] = Field(default_factory=list, max_length=10)
     missing: list[MissingFinger] = Field(default_factory=list, max_length=10)
+    basis: BiometricBasis | None = None
+    key_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+
+    @model_validator(mode="after")
+    def _sealed_exactly_when_the_law_ends_it(self) -> FingerprintsEnrolled:
+        """Sealed templates and a key under a basis with an end, plain ones otherwise: so
+        no hand-written event or correction can keep ID-card prints readable for ever, or
+        make sealed text look plain."""
+        sealed = [f.template.startswith(SEALED_PREFIX) for f in self.fingers]
+        if self.basis in SEALED_BASES:
+            if self.key_id is None or not all(sealed):
+                raise ValueError(f"Prints under {self.basis} are sealed with their own key: "
+                                 "only the enrolment writes them, never a hand-made event.")
+        elif self.key_id is not None or any(sealed):
+            raise ValueError("Only prints under a basis with an end (id_card) are sealed.")
+        return self
+
+
+class BiometricsErased(Payload):
+    """The templates and images of one enrolment were destroyed, as its law requires."""
+
+    enrolment_seq: int = Field(ge=1)
+    basis: BiometricBasis
+    rule: str = Field(min_length=3, max_length=200)
 
 
 class PeselReserved(Payload):

@@ -18,6 +18,7 @@ from typing import cast
 from openpesel.errors import RegisterError
 from openpesel.number import get_birth_date, get_sex
 from openpesel.registry import events as ev
+from openpesel.registry.payloads import SEALED_BASES
 from openpesel.registry.rules_records import (
     abroad_began,
     abroad_ended,
@@ -35,6 +36,7 @@ from openpesel.registry.state import (
     Parent,
     PersonState,
     Reservation,
+    id_card_prints_until,
 )
 from openpesel.registry.types import Handler
 
@@ -228,13 +230,31 @@ def _fingerprints(s: PersonState, e: ev.Event) -> PersonState:
         raise RegisterError("An enrolment names at least one finger, taken or missing.")
     if len(set(positions)) != len(positions):
         raise RegisterError("Each finger position may appear once in an enrolment.")
-    taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq)
-             for f in p.fingers}
+    until = None
+    if p.basis in SEALED_BASES:
+        bounds = (id_card_prints_until(e.effective_date, d.issued) for d in s.id_cards)
+        until = min((b for b in bounds if b is not None), default=None)
+    taken = {f.finger: Finger(f.finger, f.quality, f.image_sha256, e.effective_date, e.seq,
+                              p.basis, until, e.authority.value) for f in p.fingers}
     kept = tuple(f for f in s.fingers if f.finger not in positions)
     missing = tuple(m for m in s.missing_fingers if m[0] not in positions)
     return replace(s, fingers=tuple(sorted((*kept, *taken.values()), key=lambda f: f.finger)),
                    missing_fingers=tuple(sorted((*missing,
                                                  *((m.finger, m.reason) for m in p.missing)))))
+
+
+def _id_card_issued(s: PersonState, e: ev.Event) -> PersonState:
+    """The card the ID-card prints were taken for is issued: their 90 days start."""
+    s = issued("id_cards")(s, e)
+    return replace(s, fingers=tuple(
+        replace(f, held_until=id_card_prints_until(f.enrolled, e.effective_date))
+        if f.basis in SEALED_BASES and f.held_until is None else f for f in s.fingers))
+
+
+def _erased(s: PersonState, e: ev.Event) -> PersonState:
+    """The erased enrolment's fingers leave the record; a later enrolment's stay."""
+    p = cast("ev.BiometricsErased", e.payload)
+    return replace(s, fingers=tuple(f for f in s.fingers if f.seq != p.enrolment_seq))
 
 
 RESERVE_AGAIN_AFTER = datetime.timedelta(minutes=30)
@@ -300,13 +320,14 @@ HANDLERS: dict[ev.Kind, Handler] = {
     ev.Kind.RESIDENCE_DEREGISTERED: residence_deregistered,
     ev.Kind.STAY_ABROAD_BEGAN: abroad_began,
     ev.Kind.STAY_ABROAD_ENDED: abroad_ended,
-    ev.Kind.ID_CARD_ISSUED: issued("id_cards"),
+    ev.Kind.ID_CARD_ISSUED: _id_card_issued,
     ev.Kind.ID_CARD_INVALIDATED: invalidated("id_cards"),
     ev.Kind.PASSPORT_ISSUED: issued("passports"),
     ev.Kind.PASSPORT_INVALIDATED: invalidated("passports"),
     ev.Kind.CITIZENSHIP_ACQUIRED: citizenship_acquired,
     ev.Kind.CITIZENSHIP_LOST: citizenship_lost,
     ev.Kind.FINGERPRINTS_ENROLLED: _fingerprints,
+    ev.Kind.BIOMETRICS_ERASED: _erased,
     ev.Kind.PESEL_RESERVED: _reserved,
     ev.Kind.RESERVATION_WITHDRAWN: _withdrawn,
     ev.Kind.IDENTITY_LINKED: _identity_linked,
@@ -315,7 +336,7 @@ HANDLERS: dict[ev.Kind, Handler] = {
 
 # After death the register only takes what follows from it.
 AFTER_DEATH = frozenset({ev.Kind.ID_CARD_INVALIDATED, ev.Kind.PASSPORT_INVALIDATED,
-                          ev.Kind.RESIDENCE_DEREGISTERED})
+                          ev.Kind.RESIDENCE_DEREGISTERED, ev.Kind.BIOMETRICS_ERASED})
 
 
 def apply(state: PersonState | None, event: ev.Event) -> PersonState:
@@ -332,7 +353,7 @@ def apply(state: PersonState | None, event: ev.Event) -> PersonState:
             raise RegisterError(
                 f"The {event.kind.value} is dated {event.effective_date}, before the birth of "
                 f"{state.pesel} on {state.birth_date}.")
-        if state.duplicate_of is not None:
+        if state.duplicate_of is not None and event.kind is not ev.Kind.BIOMETRICS_ERASED:
             raise RegisterError(
                 f"{state.pesel} was found to be a second identity of another person; it takes "
                 "no further events (a mistaken link is fixed by a correction).")

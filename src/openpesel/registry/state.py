@@ -71,6 +71,23 @@ class Finger:
     image_sha256: str
     enrolled: datetime.date
     seq: int
+    basis: str | None = None
+    """The law the print is held under (``registry/retention.py``)."""
+    held_until: datetime.date | None = None
+    """The last day that law lets it be kept, once known (ID cards: from the issue)."""
+    office: str | None = None
+    """The office that took it (who holds it, for the resident to see)."""
+
+
+ID_CARD_DAYS = 90
+"""Regulation (EU) 2019/1157 Art. 10(3): ID-card prints go at most 90 days after issue."""
+
+
+def id_card_prints_until(enrolled: datetime.date, issued: datetime.date
+                         ) -> datetime.date | None:
+    """The last day ID-card prints taken on ``enrolled`` may be kept, if the card issued on
+    ``issued`` is the one they were taken for (issued on or after the enrolment)."""
+    return issued + datetime.timedelta(days=ID_CARD_DAYS) if issued >= enrolled else None
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,13 @@ from openpesel.http.ratelimit import TokenBucket
 from openpesel.web import (
     pages_audit,
     pages_auth,
+    pages_certificates,
     pages_events,
     pages_examiner,
     pages_fingerprints,
     pages_office,
     pages_resident,
+    pages_verification,
 )
 from openpesel.web.i18n import choose
 from openpesel.web.purposes import Purpose
@@ -115,7 +117,8 @@ def create_web_app(gate: Gate, bucket: TokenBucket | None = None) -> FastAPI:
         return _error(request, exc.status_code, title, str(exc.detail))
 
     for module in (pages_auth, pages_office, pages_events, pages_fingerprints, pages_resident,
-                   pages_audit, pages_examiner):
+                   pages_audit, pages_examiner, pages_certificates,
+                   pages_verification):
         web.include_router(module.router)
     return web
 

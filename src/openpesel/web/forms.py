@@ -26,7 +26,7 @@ from openpesel.web.display import local_input
 from openpesel.web.i18n import Translate
 
 SERVICE_FILLED = frozenset({"pesel", "new_pesel", "old_pesel"})
-NOT_BY_FORM = frozenset({ev.Kind.FINGERPRINTS_ENROLLED})
+NOT_BY_FORM = frozenset({ev.Kind.FINGERPRINTS_ENROLLED, ev.Kind.BIOMETRICS_ERASED})
 """Fingerprints have their own page: the payload is made from scans, not typed."""
 
 

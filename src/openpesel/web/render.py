@@ -24,6 +24,7 @@ MENU: list[tuple[str, str, Action]] = [
     ("/search", "Search", Action.SEARCH),
     ("/events/new", "Record an event", Action.RECORD),
     ("/check", "Reservation check", Action.CHECK_RESERVATION),
+    ("/verification", "Data verification", Action.VERIFY),
     ("/me", "My data", Action.READ_SELF),
     ("/audit", "Audit log", Action.AUDIT),
     ("/examiner", "Adjudication", Action.ADJUDICATE),

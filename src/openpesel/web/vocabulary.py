@@ -23,7 +23,7 @@ AUDIT_ACTIONS = ("read", "search", "write", "register", "enrol", "verify", "iden
                  "read-audit", "login", "cases", "case-read", "case-evidence", "case-decided",
                  "case-opened", "dedup-candidate", "abis", "bulk-export", "bulk-import",
                  "bulk-rebuild", "bulk-record", "import", "search-hit", "add-principal",
-                 "deactivate-principal", "list-principals")
+                 "deactivate-principal", "list-principals", "biometrics-erase")
 """What the gate writes as an entry's action; the audit page filters by them."""
 OTHER_WORDS = (*(f"reason|{r}" for r in ("biometric", "demographic", "examiner")),
                *(f"minutia|{k}" for k in ("ending", "bifurcation", "other")),
