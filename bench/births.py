@@ -1,7 +1,7 @@
 """Birth registrations in-process, through the gate: allocation, projection and audit.
 
     .venv/bin/python bench/births.py [--births 3000] [--postgres] [--background 0]
-        [--writers 1]
+        [--writers 1] [--url DATABASE_URL --data-dir DIR] [--profile OUT.prof]
 
 Each birth is one ``Gate.record`` call by a civil-status registrar, as the API
 would make it: the role and purpose are checked, a PESEL is allocated from
@@ -13,7 +13,12 @@ spread over the days of 2025 so pools fill as they would in an office.
 instead of SQLite; ``--background N`` bulk-loads N residents first, so the
 tables are not empty. ``--writers W`` runs W threads sharing one gate (one
 process, one connection each), taking the births in order from one queue,
-as W clerks' requests would arrive at one server process.
+as W clerks' requests would arrive at one server process. ``--url`` records
+the births in an existing register instead (a PostgreSQL URL or a SQLite
+``sqlite:///...`` one, loaded beforehand by ``openpesel load-population``),
+with ``--data-dir`` its data directory (its audit signing key); the run adds
+its births to that register for good. ``--profile`` profiles every thread
+during the births (CPU time, bench/threadprof.py) for bench/profile_shares.py.
 
 The figure is births per second, with this process's CPU time per birth
 (the database server's is not counted), which a busy machine disturbs less
@@ -37,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import threadprof
+
 from openpesel.access.gate import Access, Gate, Principal
 from openpesel.access.policy import Role
 from openpesel.bootstrap import build_gate
@@ -54,7 +61,10 @@ Registration = tuple[ev.Kind, dict[str, Any], str, datetime.date | None]
 
 
 @contextlib.contextmanager
-def database(postgres: bool, data_dir: Path) -> Iterator[str]:
+def database(postgres: bool, data_dir: Path, url: str | None = None) -> Iterator[str]:
+    if url is not None:
+        yield url
+        return
     if not postgres:
         yield f"sqlite:///{data_dir / 'register.sqlite'}"
         return
@@ -93,7 +103,8 @@ def _counts(gate: Gate) -> tuple[int, int, int]:
 
 
 def replay(gate: Gate, access: Access, registrations: Iterable[Registration], writers: int,
-           progress: Callable[[int], None] | None = None) -> Replayed:
+           progress: Callable[[int], None] | None = None,
+           profile: Path | None = None) -> Replayed:
     """Record every registration through the gate with ``writers`` threads, then check it.
 
     The threads take registrations from one iterator, in its order; each
@@ -124,6 +135,8 @@ def replay(gate: Gate, access: Access, registrations: Iterable[Registration], wr
             pesels.extend(mine)
 
     events0, numbers0, audited0 = _counts(gate)
+    if profile is not None:
+        threadprof.all_threads()
     threads = [threading.Thread(target=work, name=f"writer-{k}") for k in range(writers)]
     started, cpu_started = time.perf_counter(), time.process_time()
     for thread in threads:
@@ -131,6 +144,8 @@ def replay(gate: Gate, access: Access, registrations: Iterable[Registration], wr
     for thread in threads:
         thread.join()
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    if profile is not None and (stats := threadprof.merged()) is not None:
+        stats.dump_stats(profile)
     if failures:
         raise SystemExit(f"A writer failed after {len(pesels):,} registrations: "
                          f"{type(failures[0]).__name__}: {failures[0]}; no figures.")
@@ -153,14 +168,14 @@ def replay(gate: Gate, access: Access, registrations: Iterable[Registration], wr
                     verify_seconds)
 
 
-def births(count: int) -> Iterator[Registration]:
+def births(count: int, run: str = "") -> Iterator[Registration]:
     day0 = datetime.date(2025, 1, 1)
     for i in range(count):
         first, sex, family = NAMES[i % len(NAMES)]
         born = day0 + datetime.timedelta(days=i % 365)
         yield (ev.Kind.BIRTH, {"first_names": [first], "family_name": family, "sex": sex,
                                "birth_date": born.isoformat(), "birth_place": "Gdańsk"},
-               f"USC/BENCH/{i}", None)
+               f"USC/BENCH/{run}{i}", None)
 
 
 def main() -> None:
@@ -169,16 +184,24 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--background", type=int, default=0)
     parser.add_argument("--writers", type=int, default=1)
+    parser.add_argument("--url", default=None,
+                        help="an existing register's database URL (it keeps the births)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="the existing register's data directory (its audit signing key)")
+    parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="openpesel-births-"))
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="openpesel-births-"))
     try:
-        with database(args.postgres, data_dir) as url, \
+        with database(args.postgres, data_dir, args.url) as url, \
                 register_at(url, data_dir, args.background) as gate:
             usc = Access(Principal("usc-bench", Role.USC_REGISTRAR), "birth registration")
-            run = replay(gate, usc, births(args.births), args.writers)
+            run = replay(gate, usc, births(args.births, f"{time.time_ns()}/"), args.writers,
+                         profile=args.profile)
+            postgres = gate.store.engine.dialect.name == "postgresql"
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-    print(f"store            {'PostgreSQL' if args.postgres else 'SQLite'}")
+        if args.data_dir is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    print(f"store            {'PostgreSQL' if postgres else 'SQLite'}")
     print(f"background       {args.background:,} residents ({run.events:,} events after the run)")
     print(f"writers          {args.writers}")
     print(f"births           {run.count:,} in {run.seconds:.2f} s")

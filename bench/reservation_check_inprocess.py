@@ -1,12 +1,15 @@
 """One reservation check in-process (token verification + authorised, audited check).
 
     .venv/bin/python bench/reservation_check_inprocess.py [--checks 2000] [--threads 1]
+        [--profile OUT.prof]
 
 The HTTP benchmark (reservation_check.py) minus the HTTP stack: what the
 register itself costs per check on SQLite. ``--threads N`` shares the
 ``--checks`` among N threads on one gate, as a server's thread pool would, and
 prints the p99 of a check and this process's CPU per check; with group commit
 (access/group_commit.py) it also prints how many commits held the entries.
+``--profile`` profiles every thread during the checks (CPU time, bench/threadprof.py)
+and writes the merged profile, for ``bench/profile_shares.py``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import threadprof
 
 from openpesel.access.gate import Access, Principal, console
 from openpesel.access.policy import Role
@@ -31,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--profile", type=Path, default=None)
     args = parser.parse_args()
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="openpesel-bench-")))
     store = Store(settings.url())
@@ -54,12 +60,16 @@ def main() -> None:
 
     share = args.checks // args.threads
     threads = [threading.Thread(target=checks, args=(share,)) for _ in range(args.threads)]
+    if args.profile is not None:
+        threadprof.all_threads()
     started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     done = share * args.threads
+    if args.profile is not None and (stats := threadprof.merged()) is not None:
+        stats.dump_stats(args.profile)
     per_check = (time.perf_counter() - started) / done * 1000
     cpu_ms = (time.process_time() - cpu) / done * 1000
     p99 = sorted(latencies)[int(done * 0.99)] * 1000

@@ -65,3 +65,18 @@ def test_serve_on_postgres_runs_several_workers_that_answer(pg_url: str, tmp_pat
     finally:
         server.terminate()
         server.wait(20)
+
+
+def test_serve_logs_no_line_per_request_unless_asked(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    asked: list[bool] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **kw: asked.append(kw["access_log"]))
+    env = {"OPENPESEL_DATA_DIR": str(tmp_path)}
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
+    for flags in ([], ["--access-log"]):
+        result = runner.invoke(app, ["serve", "--port", str(free_port()), *flags], env=env)
+        assert result.exit_code == 0, result.output
+    assert asked == [False, True]

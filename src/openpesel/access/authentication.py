@@ -12,12 +12,14 @@ Logging in itself is in ``access/login.py``; the brake that slows guessing in
 from __future__ import annotations
 
 import datetime
+from dataclasses import replace
 
 from openpesel.access import credentials
 from openpesel.access.accountable import Access, Accountable, Forbidden, Principal, Touched
 from openpesel.access.brake import Brake
 from openpesel.access.login import IssuedToken, log_in
 from openpesel.access.policy import BOUND_ROLES, MIN_SECRET_LENGTH, Action, Role
+from openpesel.access.token_cache import TokenCache, Verified
 from openpesel.errors import PrincipalNotFound, RegisterError, TokenNotFound
 from openpesel.registry.service import Register
 from openpesel.storage import accounts
@@ -27,6 +29,7 @@ from openpesel.storage.session import StoreTransaction
 TOKEN_TTL = datetime.timedelta(hours=8)
 AUTH_CACHE_SECONDS = 2
 """How stale a token's revocation state may be when revoked by another process."""
+_RECHECK = datetime.timedelta(seconds=AUTH_CACHE_SECONDS)
 
 
 class Authentication:
@@ -41,7 +44,7 @@ class Authentication:
         self.clock = accountable.clock
         self.token_ttl = token_ttl
         self.brake = Brake()  # failed logins slow the next ones (access/brake.py)
-        self._cache: dict[str, tuple[Principal, datetime.datetime]] = {}
+        self.tokens = TokenCache()  # verified tokens (access/token_cache.py)
 
     # -- principals ------------------------------------------------------
 
@@ -83,7 +86,7 @@ class Authentication:
                 raise PrincipalNotFound(f"No principal named {name!r}.")
             seen.person_id = account.person_id
         self.accountable.run(access, Action.MANAGE_USERS, "deactivate-principal", None, work)
-        self._cache.clear()
+        self.tokens.clear()
 
     def principals(self, access: Access, after: str | None = None,
                    limit: int | None = None) -> list[accounts.Account]:
@@ -108,28 +111,38 @@ class Authentication:
     def authenticate(self, token: str) -> Principal:
         """The principal behind a token; revocation and deactivation take effect at once.
 
-        The signature and expiry are checked on every call; the database (is the
-        token revoked, is the principal active?) is asked at most once per
-        ``AUTH_CACHE_SECONDS`` per token, and a revocation through this gate
-        empties the cache.
+        A token's signature is verified once: the answer is cached by the token's
+        string (``access/token_cache.py``) until the token expires, and its expiry
+        is checked on every call. The database (is the token revoked, is the
+        principal active?) is asked at most once per ``AUTH_CACHE_SECONDS`` per
+        token, and a revocation or deactivation through this gate empties the cache.
         """
         now = self.clock()
-        cached = self._cache.get(token)
-        if cached is not None and cached[1] > now:
-            credentials.read(self.store.secret(TOKEN_KEY), token, now)
-            return cached[0]
-        with self.store.read() as s:
-            claims = credentials.read(s.secret(TOKEN_KEY), token, self.clock())
-            if not accounts.token_usable(s, claims.jti, claims.principal):
-                raise credentials.TokenInvalid("The bearer token has been revoked.")
-            account = accounts.find(s, claims.principal)
-        if account is None:
-            raise credentials.TokenInvalid()
-        who = Principal(account.name, Role(account.role), account.person_id, claims.jti)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[token] = (who, now + datetime.timedelta(seconds=AUTH_CACHE_SECONDS))
+        key = self.store.secret(TOKEN_KEY)
+        cached = self.tokens.get(token)
+        if cached is not None:
+            if cached.key == key and now < cached.expires_at:
+                if now < cached.recheck_at:
+                    return cached.principal
+                who = self._usable(cached.principal.name, cached.principal.jti, token)
+                self.tokens.put(token, replace(cached, principal=who, recheck_at=now + _RECHECK))
+                return who
+            self.tokens.drop(token)  # expired, or signed with a key since renewed
+        claims = credentials.read(key, token, now)
+        who = self._usable(claims.principal, claims.jti, token)
+        self.tokens.put(token, Verified(who, key, claims.expires_at, now + _RECHECK))
         return who
+
+    def _usable(self, name: str, jti: str | None, token: str) -> Principal:
+        """The token's principal, asked of the database: not revoked, and still active."""
+        with self.store.read() as s:
+            usable = jti is not None and accounts.token_usable(s, jti, name)
+            account = accounts.find(s, name) if usable else None
+        if account is None:
+            self.tokens.drop(token)
+            raise credentials.TokenInvalid("The bearer token has been revoked." if not usable
+                                           else None)
+        return Principal(account.name, Role(account.role), account.person_id, jti)
 
     def revoke(self, principal: Principal, jti: str | None = None) -> None:
         """Revoke one's own token, or (an administrator) anyone's."""
@@ -141,4 +154,4 @@ class Authentication:
         with self.store.write() as s:
             if not accounts.revoke_token(s, target, self.clock()):
                 raise TokenNotFound("No such active token.")
-        self._cache.clear()
+        self.tokens.clear()

@@ -7,6 +7,11 @@ work run beside another's. Each worker builds its own gate and connection pool
 SQLite is served by one worker: it has one writer, and a second process would
 only queue behind it for the write lock (docs/benchmarks.md measured 372
 checks/s with two against 457/s with one), so several are refused.
+
+No line is logged per request unless ``--access-log`` asks for it: uvicorn's
+access log formats and writes a line for every request on the event loop,
+CPU taken from the requests themselves (docs/profiles/issue17.md). Every
+access to personal data is in the audit log anyway, with far more than a path.
 """
 
 from __future__ import annotations
@@ -23,7 +28,11 @@ from openpesel.errors import CannotServe
 def serve(host: str = "127.0.0.1", port: int = 8000,
           workers: Annotated[int | None, typer.Option(
               min=1, help="Worker processes. PostgreSQL: one per core by default; "
-                          "SQLite: one (its only choice).")] = None) -> None:
+                          "SQLite: one (its only choice).")] = None,
+          access_log: Annotated[bool, typer.Option(
+              "--access-log", help="Log a line per HTTP request (off by default: it costs "
+                                   "CPU on every request; accesses are audited anyway).")]
+          = False) -> None:
     """Serve the HTTP API (OpenAPI document at /openapi.json)."""
     import uvicorn
 
@@ -34,7 +43,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         _check_port(host, port)
         try:
             uvicorn.run("openpesel.bootstrap.asgi:app_from_environment", factory=True, host=host,
-                        port=port, workers=count, log_level="info")
+                        port=port, workers=count, log_level="info",
+                        access_log=access_log)
         except SystemExit as exc:  # uvicorn's own "startup failed" is 3, our "bad number"
             if exc.code not in (None, 0):
                 raise CannotServe(f"The server on {host}:{port} failed to start.") from None

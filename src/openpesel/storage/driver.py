@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ClassVar, NoReturn, cast
+from typing import Any, ClassVar, NoReturn
 
 from sqlalchemy import JSON, Column, Connection, Dialect, Table
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import DBAPIError
+
+from openpesel.storage.engine import driver_error
 
 Processor = Callable[[Any], Any]
 
@@ -39,10 +40,13 @@ class RawSql:
     whatever the Python types. (The SQL is compiled once per dialect and cached.)
     """
 
-    def __init__(self, sql: str, *columns: Column[Any]) -> None:
+    def __init__(self, sql: str, *columns: Column[Any],
+                 returns: Sequence[Column[Any]] = ()) -> None:
         self.sql = " ".join(sql.split())
         self.columns = columns
+        self.returns = tuple(returns)
         self._compiled: dict[str, tuple[str, list[Processor | None]]] = {}
+        self._readers: dict[str, list[Processor | None]] = {}
 
     def _compile(self, dialect: Dialect) -> tuple[str, list[Processor | None]]:
         pieces = self.sql.split("?")
@@ -65,6 +69,16 @@ class RawSql:
         sql, processors = compiled
         return sql, tuple(v if p is None else p(v)
                           for v, p in zip(values, processors, strict=True))
+
+    def read(self, dialect: Dialect, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row as SQLAlchemy would hand it back: each value through the result
+        processor of its column in ``returns`` (SQLite's datetime text, say)."""
+        readers = self._readers.get(dialect.name)
+        if readers is None:
+            readers = self._readers[dialect.name] = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.returns]
+        return tuple(v if p is None else p(v) for v, p in zip(row, readers, strict=True))
 
 
 class Transaction:
@@ -91,6 +105,11 @@ class Transaction:
         sql, params = hot.bind(self.conn.dialect, values)
         return self._execute(sql, params, many=False)
 
+    def one(self, hot: RawSql, *values: Any) -> tuple[Any, ...] | None:
+        """The first row of a ``RawSql`` query, read through its ``returns`` columns."""
+        row = self.run(hot, *values).fetchone()
+        return None if row is None else hot.read(self.conn.dialect, row)
+
     def run_many(self, hot: RawSql, rows: Iterable[Sequence[Any]]) -> None:
         """Run a ``RawSql`` statement once per row (one round trip on psycopg)."""
         dialect = self.conn.dialect
@@ -112,14 +131,8 @@ class Transaction:
         return cursor
 
     def _raise_wrapped(self, exc: Exception, sql: str, params: Any) -> NoReturn:
-        """What SQLAlchemy does with a driver error: wrap it, and drop a dead connection."""
-        dialect = self.conn.dialect
-        dead = dialect.is_disconnect(cast(Any, exc), self.conn.connection.dbapi_connection,
-                                     self._cursor)
-        if dead:
-            self.conn.invalidate(exc)
-        raise DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=dead, dialect=dialect) from exc
+        """What SQLAlchemy does with a driver error: wrap it, and drop dead connections."""
+        raise driver_error(self.conn, exc, sql, params) from exc
 
     def dialect_insert(self, table: Table) -> Any:
         """The engine's INSERT, which knows ON CONFLICT (SQLite's here)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -60,6 +60,14 @@ class PoolSize:
     timeout_s: float = 30.0
 
 
+SQLITE_POOL = PoolSize(size=20, overflow=20, timeout_s=BUSY_TIMEOUT_MS / 1000)
+"""SQLite's connections, sized for the server's thread pool (anyio's 40 threads).
+
+SQLAlchemy's default (5, and 10 more that are closed when given back) made a
+busy server open and close connections all the time, each paying for its
+``PRAGMA``s, and queue for the pool. A SQLite connection is cheap to keep
+open: 20 stay, and up to 20 more while every thread holds one."""
+
 # How the transaction begins, by the ``read_only`` execution option ``Store.read`` sets.
 _SQLITE_BEGIN = {False: "BEGIN IMMEDIATE", True: "BEGIN DEFERRED"}
 _PG_BEGIN = {False: "BEGIN", True: "BEGIN READ ONLY"}
@@ -91,7 +99,9 @@ def make_engine(url: str, pool: PoolSize | None = None,
     if parsed.get_backend_name() != "sqlite":
         raise StorageError(f"Unsupported database {parsed.get_backend_name()!r}; "
                            "use a SQLite file or a PostgreSQL URL.")
-    engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(parsed, pool_size=SQLITE_POOL.size, max_overflow=SQLITE_POOL.overflow,
+                           pool_timeout=SQLITE_POOL.timeout_s,
+                           connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn: Any, _record: Any) -> None:
@@ -108,7 +118,35 @@ def make_engine(url: str, pool: PoolSize | None = None,
 def _begin_with(engine: Engine, statements: dict[bool, str]) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(statements[bool(conn.get_execution_options().get("read_only"))])
+        begin_on_driver(conn, statements[bool(conn.get_execution_options().get("read_only"))])
+
+
+def begin_on_driver(conn: Connection, statement: str) -> None:
+    """Send ``statement`` (a ``BEGIN``) on the driver's connection, not through SQLAlchemy.
+
+    ``exec_driver_sql`` costs about 50 µs of CPU a call (its events, context and
+    result), and every transaction begins with one. A driver error is wrapped as
+    SQLAlchemy would wrap it, a dead connection invalidated, so ``begun`` still
+    sees ``connection_invalidated`` and retries on a fresh connection.
+    """
+    raw = conn.connection.dbapi_connection
+    try:
+        raw.execute(statement)  # type: ignore[union-attr]  # sqlite3's and psycopg's own
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(conn, exc, statement, ()) from exc
+
+
+def driver_error(conn: Connection, exc: Exception, statement: str,
+                 params: Any) -> sa_exc.StatementError:
+    """A driver's error as SQLAlchemy would raise it, having done what SQLAlchemy does with a
+    lost connection: drop it and every connection pooled before it (the server restarted, so
+    they are all dead), so that ``begun``'s one retry gets a fresh one."""
+    dead = conn.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
+    if dead:
+        conn.engine.pool._invalidate(conn.connection, exc)  # SQLAlchemy's own step, as above
+        conn.invalidate(exc)
+    return sa_exc.DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=dead, dialect=conn.dialect)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
 from openpesel.errors import PoolExhausted
 from openpesel.number import Sex, encode
@@ -35,8 +35,10 @@ _TAKE = RawSql(f"""INSERT INTO pesel_pools (birth_date, sex, issued) VALUES (?, 
             t.pesel_pools.c.birth_date, t.pesel_pools.c.sex)
 _ASSIGN = RawSql("INSERT INTO pesel_assignments (pesel, person_id, assigned_seq) VALUES (?, ?, ?)",
               _a.pesel, _a.person_id, _a.assigned_seq)
-_RESERVATION = select(t.reservations.c.since, t.reservations.c.withdraw_at).where(
-    t.reservations.c.pesel == bindparam("pesel"))
+_RESERVATION = RawSql("SELECT since, withdraw_at FROM reservations WHERE pesel = ?",
+                      t.reservations.c.pesel,
+                      returns=(t.reservations.c.since, t.reservations.c.withdraw_at))
+"""A bank's check, on the driver's cursor: no SQLAlchemy statement compiled or run per check."""
 
 
 def as_uuid(value: Any) -> uuid.UUID:
@@ -113,10 +115,10 @@ class Numbers(EventLog, Secrets):
                           .where(_a.pesel == pesel))
 
     def reserved(self, pesel: str, moment: datetime.datetime) -> bool:
-        row = self.conn.execute(_RESERVATION, {"pesel": pesel}).first()
+        row = self.one(_RESERVATION, pesel)
         if row is None:
             return False
-        since, until = (utc(v) for v in (row.since, row.withdraw_at))
+        since, until = (utc(v) for v in row)
         assert since is not None
         return since <= moment and (until is None or moment < until)
 
