@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Minutiae extraction time per image, on one core, against the issue's 300 ms goal.
+
+    python bench/fingerprint_extraction.py DIR [--images 40] [--dpi 569]
+
+Run it pinned to one core with onnxruntime on one thread, as the goal is stated:
+
+    OPENPESEL_EXTRACTOR_THREADS=1 taskset -c 0 .venv/bin/python bench/fingerprint_extraction.py \\
+        ../shared/data/fingerprints/fvc2002_db2b --dpi 569
+
+The first image warms the model and the kernels up and is not counted. Wall and CPU
+time are printed per image (median and p90); on a shared machine CPU time is the
+steadier figure. The extraction's shares are in docs/benchmarks-fingerprints.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpesel.biometrics import extract_template, load_image
+
+GOAL_MS = 300.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dir", type=Path)
+    parser.add_argument("--images", type=int, default=40)
+    parser.add_argument("--dpi", type=float, default=None, help="the scanner's resolution")
+    args = parser.parse_args(argv)
+    files = sorted(p for p in args.dir.iterdir() if p.suffix.lower() in {".tif", ".png",
+                                                                           ".bmp", ".wsq"})
+    images = [load_image(p, dpi=args.dpi) for p in files[:args.images + 1]]
+    extract_template(images[0])
+    wall, cpu = [], []
+    for image in images[1:]:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        extract_template(image)
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+    p90 = sorted(wall)[int(0.9 * (len(wall) - 1))]
+    median_cpu = statistics.median(cpu)
+    print(f"{len(wall)} images of {images[1].width}x{images[1].height} at 500 dpi: "
+          f"wall median {statistics.median(wall):.0f} ms, p90 {p90:.0f} ms; "
+          f"CPU median {median_cpu:.0f} ms; goal {GOAL_MS:.0f} ms, "
+          f"ratio {median_cpu / GOAL_MS:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
