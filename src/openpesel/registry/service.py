@@ -20,7 +20,7 @@ from typing_extensions import TypeVar
 
 from openpesel.errors import ImportFailed, OpenPeselError, PersonNotFound, RegisterError
 from openpesel.number import validate
-from openpesel.registry import automatic, events as ev
+from openpesel.registry import automatic, events as ev, spouses
 from openpesel.registry.as_of import record_now, record_then
 from openpesel.registry.checks import (
     check_authority,
@@ -57,20 +57,7 @@ StoreT = TypeVar("StoreT", bound=RegisterStore, default=Any)
 register itself only uses the ``RegisterStore`` port. ``Any`` where left unsaid."""
 
 
-# Kinds whose event is mirrored on the other spouse's record.
-_MIRRORED = {ev.Kind.MARRIED, ev.Kind.DIVORCED, ev.Kind.MARRIAGE_ANNULLED}
 _NEW_NUMBER = {ev.Kind.SEX_CHANGED, ev.Kind.BIRTH_DATE_CORRECTED, ev.Kind.ADOPTED}
-
-
-def _widowed_by(kind: ev.Kind, state: PersonState, log: list[ev.Event], supersedes: int | None,
-                payload: ev.Payload) -> uuid.UUID | None:
-    """The spouse whose record a death, or the withdrawal of a death, changes too."""
-    if kind is ev.Kind.DIED:
-        return state.spouse_id
-    withdrawn = isinstance(payload, ev.Corrected) and payload.replacement is None
-    if withdrawn and any(e.seq == supersedes and e.kind is ev.Kind.DIED for e in log):
-        return state.spouse_id
-    return None
 
 
 def utcnow() -> datetime.datetime:
@@ -138,7 +125,7 @@ class Register(Generic[StoreT]):
         supersedes = None
         if isinstance(payload, ev.Corrected):
             supersedes = check_correction(c.supersedes, payload, log, c.authority)
-        widowed = _widowed_by(c.kind, state, log, supersedes, payload)
+        widowed = spouses.widowed_by(c.kind, state, log, supersedes, payload)
         if widowed is not None:
             # The widowed spouse's record changes too; only now do we know who that is.
             s.lock([widowed])
@@ -152,48 +139,20 @@ class Register(Generic[StoreT]):
                          self.clock(), supersedes=supersedes)
         seq, after = self._append(s, log, event, state)
         seqs = [seq]
-        if c.kind in _MIRRORED:
+        if c.kind in spouses.MIRRORED:
             spouse = cast("ev.SpouseFields", payload).spouse_id
             assert spouse is not None
-            seqs.append(self._mirror(s, spouse, state, event))
+            seqs.append(self._append_to(s, spouses.mirrored(event, spouse, state)))
         if c.kind is ev.Kind.DIED and state.spouse_id is not None:
-            widow = ev.SpouseDied(spouse_id=person_id)
-            seqs.append(self._append_to(s, replace(
-                event, person_id=state.spouse_id, kind=ev.Kind.SPOUSE_DIED, payload=widow)))
+            seqs.append(self._append_to(s, spouses.widow(event, state.spouse_id)))
         elif widowed is not None and supersedes is not None:
-            seqs.extend(self._unwiden(s, widowed, person_id, log, supersedes, event))
+            seqs.extend(spouses.unwiden(s, lambda e: self._append_to(s, e),
+                                        lambda p: self._state(s, p), widowed, person_id, log,
+                                        supersedes, event))
         stored = replace(event, seq=seq)
         for reserved in automatic.follows(after, stored):
             seqs.append(self._append_to(s, automatic.reservation_event(stored, reserved)))
         return Recorded(person_id, after.pesel, tuple(seqs))
-
-    def _unwiden(self, s: RegisterSession, spouse_id: uuid.UUID, person_id: uuid.UUID,
-                 log: list[ev.Event], died_seq: int, fix: ev.Event) -> list[int]:
-        """A death withdrawn in error withdraws the spouse's ``spouse_died`` it wrote.
-
-        The death and its mirror were written in one transaction, so the mirror is
-        the spouse's ``spouse_died`` naming this person, recorded at the same moment. If the
-        spouse has died since, married to this person again, this person is now the one
-        widowed, on the date of that death.
-        """
-        died = next(e for e in log if e.seq == died_seq)
-        theirs = s.events_for(spouse_id)
-        fixed = {e.supersedes for e in theirs if e.kind is ev.Kind.CORRECTED}
-        mirror = next((e for e in theirs if e.kind is ev.Kind.SPOUSE_DIED
-                       and e.recorded_at == died.recorded_at and e.seq not in fixed
-                       and cast("ev.SpouseDied", e.payload).spouse_id == person_id), None)
-        if mirror is None:
-            return []
-        undo = ev.Corrected(reason=cast("ev.Corrected", fix.payload).reason)
-        seqs = [self._append_to(s, replace(fix, person_id=spouse_id, payload=undo,
-                                           effective_date=mirror.effective_date,
-                                           supersedes=mirror.seq))]
-        spouse = self._state(s, spouse_id)
-        if spouse.death_date is not None and spouse.spouse_id == person_id:
-            seqs.append(self._append_to(s, replace(
-                fix, kind=ev.Kind.SPOUSE_DIED, payload=ev.SpouseDied(spouse_id=spouse_id),
-                effective_date=spouse.death_date, supersedes=None)))
-        return seqs
 
     def record_file(self, lines: Iterable[str], session: RegisterSession | None = None
                     ) -> list[Recorded]:
@@ -329,14 +288,6 @@ class Register(Generic[StoreT]):
         return [(role, self._state(s, self._current_holder(s, given)))
                 for role in ("mother", "father")
                 if (given := getattr(p, f"{role}_pesel")) is not None]
-
-    def _mirror(self, s: RegisterSession, spouse_id: uuid.UUID, me: PersonState,
-                event: ev.Event) -> int:
-        update: dict[str, Any] = {"spouse_id": me.person_id, "family_name": None}
-        if event.kind is ev.Kind.MARRIED:
-            update |= {"spouse_first_name": me.first_names[0], "spouse_family_name": me.family_name}
-        payload = event.payload.model_copy(update=update)
-        return self._append_to(s, replace(event, person_id=spouse_id, payload=payload))
 
     # -- reads -----------------------------------------------------------
 
