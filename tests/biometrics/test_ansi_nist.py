@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import math
 import struct
+from collections.abc import Callable
 from datetime import date
 
 import nistitl
@@ -142,23 +143,17 @@ def test_a_tenprint_image_is_something_the_intake_reads() -> None:
     (lambda b: b[:-3], "not a valid"),
     (lambda b: b.replace(b"1.002:0500", b"1.002:0200"), "version"),
     (lambda b: b.replace(b"14.012:8", b"14.012:9"), "8-bit"),
-    (lambda b: b.replace(b"14.013:2", b"14.013:3"), "not a valid"),  # length moves by 0: CNT ok
     (lambda b: b.replace(b"14.008:1", b"14.008:0"), "resolution"),
     (lambda b: b.replace(b"14.006:30", b"14.006:31"), "wrong number of bytes"),
     (lambda b: b.replace(b"9.012:1\x1f0000", b"9.012:1\x1f9999"), "position"),
 ])
-def test_a_malformed_file_gets_one_clear_refusal(cut: object, says: str) -> None:
+def test_a_malformed_file_gets_one_clear_refusal(cut: Callable[[bytes], bytes],
+                                                 says: str) -> None:
     data = encode(_tenprint())
-    assert callable(cut)
     broken = cut(data)
-    if broken == data:
-        pytest.skip("the mutation did not apply")
-    try:
+    assert broken != data, "the damage applies to the file this test writes"
+    with pytest.raises(TransactionError, match=says):
         decode(broken)
-    except TransactionError as exc:
-        assert says in str(exc) or says == "not a valid"
-    else:
-        assert says == "not a valid", "only a harmless change may still read"
 
 
 def _edited(**fields: str) -> bytes:

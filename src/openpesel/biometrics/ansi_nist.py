@@ -340,10 +340,18 @@ def _wire(value: Any) -> Any:
     return [_wire(item) for item in value]
 
 
+def _from_utf8(value: object) -> str:
+    """A text field of a transaction that declared UTF-8 (1.015), as nistitl read it."""
+    try:
+        return str(value).encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise TransactionError("A text field is not UTF-8, as 1.015 declares.") from None
+
+
 def _fields(record: Any, utf8: bool) -> dict[int, list[list[str]]]:
     """Every text field of a parsed record as subfields of items, whatever shape nistitl
     gives a value (a string, a list of strings, a list of lists)."""
-    text = (lambda v: str(v).encode("latin-1").decode("utf-8")) if utf8 else str
+    text = _from_utf8 if utf8 else str
     out: dict[int, list[list[str]]] = {}
     for f in record._fields:
         if isinstance(f, nistitl.BinaryField):

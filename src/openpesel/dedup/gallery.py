@@ -100,7 +100,7 @@ class RegisterGallery:
             gallery.remove(old)
         log = s.events_for(person_id)
         state = fold(log)
-        fingers = latest_fingers(s, log, lasting_only=True)
+        fingers = latest_fingers(s, log, lasting_only=True, state=state)
         if state is None or state.duplicate_of is not None or not fingers:
             return
         info: SubjectInfo = SubjectInfo(sex=state.sex.value,

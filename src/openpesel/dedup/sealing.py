@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from openpesel.registry import events as ev
 from openpesel.registry.history import effective_events, fold
 from openpesel.registry.payloads import SEALED_BASES, SEALED_PREFIX
+from openpesel.registry.state import PersonState
 from openpesel.storage import biometric_keys
 from openpesel.storage.session import StoreTransaction
 
@@ -78,14 +79,15 @@ def readable(s: StoreTransaction, enrolment: ev.Event) -> list[ev.EnrolledFinger
         return None
 
 
-def latest_fingers(s: StoreTransaction, log: Sequence[ev.Event], *, lasting_only: bool = False
-                   ) -> dict[int, ev.EnrolledFinger]:
+def latest_fingers(s: StoreTransaction, log: Sequence[ev.Event], *, lasting_only: bool = False,
+                   state: PersonState | None = None) -> dict[int, ev.EnrolledFinger]:
     """Finger -> the template of the record's current print of it, as the fold says
     (the latest enrolment, corrections applied; an erased one's fingers are gone).
 
-    ``lasting_only`` leaves out sealed prints, as the 1:N gallery must.
+    ``lasting_only`` leaves out sealed prints, as the 1:N gallery must; ``state`` is the
+    log's fold where the caller has it already.
     """
-    state = fold(list(log))
+    state = state or fold(list(log))
     if state is None:
         return {}
     enrolments = {e.seq: e for e in effective_events(log)
